@@ -1,0 +1,140 @@
+"""Reading and writing the files people edit: YAML with positions, atomic writes."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from spark.errors import InputError, Problem
+
+
+def round_trip_yaml() -> YAML:
+    """The one YAML dialect Spark reads and writes: round-trip, comments kept."""
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 100
+    yaml.preserve_quotes = True
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _problem_from_yaml_error(path: Path, exc: YAMLError) -> Problem:
+    if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        what = exc.problem or "invalid YAML"
+        context = f" ({exc.context})" if exc.context else ""
+        fix = "check indentation (spaces, not tabs), quotes and colons on this line"
+        if "duplicate key" in str(exc):
+            what = "a key appears twice in the same block"
+            fix = "keep one of the two keys, or rename one"
+        elif "\\t" in str(exc) or "tab" in str(exc).lower():
+            fix = "indent with spaces; YAML does not allow tab characters for indentation"
+        return Problem(
+            f"this is not valid YAML: {what}{context}",
+            path,
+            mark.line + 1,
+            mark.column + 1,
+            fix,
+        )
+    return Problem(f"this is not valid YAML: {exc}", path, fix="check the file's syntax")
+
+
+def parse_yaml(text: str, path: Path) -> Any:
+    """Parse YAML text; a syntax error becomes an InputError with 1-based line:column."""
+    try:
+        return round_trip_yaml().load(text)
+    except YAMLError as exc:
+        raise InputError(_problem_from_yaml_error(path, exc)) from exc
+
+
+def load_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InputError(Problem("file not found", path, fix="create it, or check --root")) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            Problem("the file is not UTF-8 text", path, fix="save it as UTF-8")
+        ) from exc
+    return parse_yaml(text, path)
+
+
+def dump_yaml(data: Any) -> str:
+    buf = io.StringIO()
+    round_trip_yaml().dump(data, buf)
+    return buf.getvalue()
+
+
+def key_line(node: Any, key: str | int) -> tuple[int | None, int | None]:
+    """1-based line and column of a mapping key (or sequence index) in its file."""
+    if isinstance(node, CommentedMap):
+        try:
+            line, col = node.lc.key(key)
+            return line + 1, col + 1
+        except (KeyError, TypeError):
+            pass
+    if isinstance(node, CommentedSeq) and isinstance(key, int):
+        try:
+            line, col = node.lc.item(key)
+            return line + 1, col + 1
+        except (KeyError, TypeError, IndexError):
+            pass
+    return node_line(node), None
+
+
+def value_line(node: Any, key: str | int) -> tuple[int | None, int | None]:
+    """1-based line and column of the value under a key."""
+    if isinstance(node, CommentedMap):
+        try:
+            line, col = node.lc.value(key)
+            return line + 1, col + 1
+        except (KeyError, TypeError):
+            pass
+    return key_line(node, key)
+
+
+def node_line(node: Any) -> int | None:
+    lc = getattr(node, "lc", None)
+    if lc is not None and getattr(lc, "line", None) is not None:
+        return int(lc.line) + 1
+    return None
+
+
+def atomic_write_text(path: Path, text: str, *, backup: bool = False) -> bool:
+    """Write through a temporary file and a rename, so a reader never sees half a file.
+
+    Returns False (and writes nothing) when the file already holds exactly this text,
+    so that rebuilding unchanged output leaves modification times alone.
+    """
+    return atomic_write_bytes(path, text.encode("utf-8"), backup=backup)
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, backup: bool = False) -> bool:
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if backup and path.exists():
+            # A copy, not a move: the file must exist at every instant.
+            shutil.copy2(path, path.with_name(path.name + ".bak"))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True

@@ -1,0 +1,1 @@
+"""Shared test helpers: real loopback servers and a real headless Chromium."""
