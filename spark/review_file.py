@@ -402,3 +402,20 @@ def validate_issue_name(value: str) -> str:
             Problem(f"{value!r} is not an issue month", fix="write it as YYYY-MM, e.g. 2026-12")
         )
     return value
+
+
+def set_status(path: Path, status: str) -> None:
+    """Change an issue's `status:` in place, keeping every comment and edit of the file.
+
+    The file must already read cleanly; it is written atomically, the previous version kept
+    as review.yaml.bak.
+    """
+    from spark.files import atomic_write_text, dump_yaml
+
+    if status not in ISSUE_STATUSES:
+        raise ValueError(f"unknown issue status {status!r}")
+    data = parse_yaml(path.read_text(encoding="utf-8"), path)
+    if not isinstance(data, CommentedMap):
+        raise ReviewFileError(Problem("the review file is not a mapping", path, 1, 1))
+    data["status"] = status
+    atomic_write_text(path, dump_yaml(data), backup=True)
