@@ -291,7 +291,7 @@ def load_settings(root: Path) -> Settings:
     path = root / SETTINGS_FILE
     if not path.exists():
         return Settings(root=root)
-    data = load_yaml(path)
+    data = load_yaml(path, ConfigError)
     problems: list[Problem] = []
     r = _Reader(path, problems)
     node = r.mapping(data, "spark.yaml")
@@ -443,7 +443,7 @@ _SELECTOR_KEYS = ("item", "title", "link", "date", "summary")
 
 def load_sources(path: Path, settings: Settings) -> list[Source]:
     """Read and validate sources.yaml; every problem at once, with file:line and fix."""
-    data = load_yaml(path)
+    data = load_yaml(path, ConfigError)
     problems: list[Problem] = []
     r = _Reader(path, problems)
     entries: Any = data

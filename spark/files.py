@@ -29,6 +29,9 @@ def round_trip_yaml() -> YAML:
 def _problem_from_yaml_error(path: Path, exc: YAMLError) -> Problem:
     if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
+        if "end of stream" in str(exc.problem) and exc.context_mark is not None:
+            # An unclosed quote or bracket: point at where it opened, not at the file's end.
+            mark = exc.context_mark
         what = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
         fix = "check indentation (spaces, not tabs), quotes and colons on this line"
@@ -47,24 +50,22 @@ def _problem_from_yaml_error(path: Path, exc: YAMLError) -> Problem:
     return Problem(f"this is not valid YAML: {exc}", path, fix="check the file's syntax")
 
 
-def parse_yaml(text: str, path: Path) -> Any:
-    """Parse YAML text; a syntax error becomes an InputError with 1-based line:column."""
+def parse_yaml(text: str, path: Path, error: type[InputError] = InputError) -> Any:
+    """Parse YAML text; a syntax error becomes `error` with a 1-based line:column."""
     try:
         return round_trip_yaml().load(text)
     except YAMLError as exc:
-        raise InputError(_problem_from_yaml_error(path, exc)) from exc
+        raise error(_problem_from_yaml_error(path, exc)) from exc
 
 
-def load_yaml(path: Path) -> Any:
+def load_yaml(path: Path, error: type[InputError] = InputError) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise InputError(Problem("file not found", path, fix="create it, or check --root")) from exc
+        raise error(Problem("file not found", path, fix="create it, or check --root")) from exc
     except UnicodeDecodeError as exc:
-        raise InputError(
-            Problem("the file is not UTF-8 text", path, fix="save it as UTF-8")
-        ) from exc
-    return parse_yaml(text, path)
+        raise error(Problem("the file is not UTF-8 text", path, fix="save it as UTF-8")) from exc
+    return parse_yaml(text, path, error)
 
 
 def dump_yaml(data: Any) -> str:

@@ -77,7 +77,7 @@ def read_issue(path: Path, settings: Settings) -> Issue:
 
 def parse_issue(text: str, path: Path, settings: Settings) -> tuple[Issue | None, list[Problem]]:
     """Parse review-file text. Returns the issue (None when unusable) and all problems."""
-    data = parse_yaml(text, path)  # raises ReviewFileError-compatible InputError on syntax
+    data = parse_yaml(text, path, ReviewFileError)
     return issue_from_yaml(data, path, settings)
 
 
@@ -414,7 +414,7 @@ def set_status(path: Path, status: str) -> None:
 
     if status not in ISSUE_STATUSES:
         raise ValueError(f"unknown issue status {status!r}")
-    data = parse_yaml(path.read_text(encoding="utf-8"), path)
+    data = parse_yaml(path.read_text(encoding="utf-8"), path, ReviewFileError)
     if not isinstance(data, CommentedMap):
         raise ReviewFileError(Problem("the review file is not a mapping", path, 1, 1))
     data["status"] = status
