@@ -74,6 +74,18 @@ def format_line(
     return _mask(" ".join(parts))
 
 
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever sys.stderr is at the time (it is swapped by test runners)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
 class KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created, UTC).astimezone()
@@ -97,7 +109,9 @@ def setup_logging(
     process). Returns the log file's path.
     """
     formatter = KeyValueFormatter()
-    handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]
+    handlers: list[logging.Handler] = [
+        logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    ]
     path = None
     if state_dir is not None:
         state_dir.mkdir(parents=True, exist_ok=True)
