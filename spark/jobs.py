@@ -21,7 +21,7 @@ from typing import Any
 
 from spark.config import SOURCES_FILE, Settings, load_settings
 from spark.errors import SparkError
-from spark.logs import log_event
+from spark.logs import log_event, mask_secrets
 from spark.models import Issue
 from spark.store import Store
 
@@ -60,7 +60,8 @@ def run_job(job: str, root: str | Path, body: Body, *, now: datetime | None = No
         except Exception as exc:
             logger.exception("job %s failed", job)
             outcome = Outcome(False, f"{type(exc).__name__}: {exc}")
-        store.finish_job_run(run_id, datetime.now(UTC), outcome.ok, outcome.message)
+        message = mask_secrets(outcome.message)
+        store.finish_job_run(run_id, datetime.now(UTC), outcome.ok, message)
     finally:
         store.close()
     _log(job, outcome, time.monotonic() - clock)
@@ -209,8 +210,30 @@ def _send(settings: Settings, store: Store, now: datetime) -> Outcome:
     from spark.send import mailer_from_env, send_issue
 
     mailer = mailer_from_env(settings)
-    sent = []
+    ok, said = True, []
     for decision in due:
-        result = send_issue(settings, store, decision.issue, now=now, mailer=mailer)
-        sent.append(_summary(result, f"{decision.issue} sent"))
-    return Outcome(True, "; ".join(sent), {"issue": ",".join(d.issue for d in due)})
+        report = send_issue(settings, store, decision.issue, now=now, mailer=mailer)
+        done, text = describe_send(decision.issue, report)
+        ok = ok and done
+        said.append(text)
+    return Outcome(ok, "; ".join(said), {"issue": ",".join(d.issue for d in due)})
+
+
+def describe_send(issue: str, report: Any) -> tuple[bool, str]:
+    """(complete, one line) for the send stage's report."""
+    sent = sum(getattr(report, "sent", {}).values())
+    already = sum(getattr(report, "already", {}).values())
+    complete = bool(getattr(report, "complete", True)) and not getattr(report, "error", None)
+    text = f"{issue}: {sent} sent now, {already} earlier"
+    failed = len(getattr(report, "failed_batches", []) or [])
+    in_doubt = len(getattr(report, "in_doubt", []) or [])
+    if failed or in_doubt:
+        text += f"; {failed} batches failed, {in_doubt} in doubt (see `spark status`)"
+    if getattr(report, "error", None):
+        text += f"; error: {report.error}"
+    text += (
+        "; complete, issue marked sent"
+        if complete
+        else "; NOT complete (the next run retries failed batches; in-doubt ones need a person)"
+    )
+    return complete, text

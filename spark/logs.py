@@ -50,7 +50,8 @@ def _quote(value: Any) -> str:
     return f'"{escaped}"'
 
 
-def _mask(text: str) -> str:
+def mask_secrets(text: str) -> str:
+    """TEXT with the value of every secret environment variable replaced by ***."""
     for name in SECRET_ENV:
         secret = os.environ.get(name)
         if secret and len(secret) >= 4:
@@ -71,7 +72,7 @@ def format_line(
             continue
         shown = "***" if _SECRET_KEY.search(key) else _quote(value)
         parts.append(f"{key}={shown}")
-    return _mask(" ".join(parts))
+    return mask_secrets(" ".join(parts))
 
 
 class _StderrHandler(logging.StreamHandler[TextIO]):

@@ -91,3 +91,37 @@ def spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, *args], cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env
         )
+
+
+def write_review(root: Path, issue: str, status: str, send_at: str | None) -> Path:
+    """A valid review file of one picked item, in both editions."""
+    folder = root / "issues" / issue
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "review.yaml"
+    when = f"send_at: {send_at}\n" if send_at else ""
+    path.write_text(
+        f"""issue: {issue}
+status: {status}
+{when}title: {{en: Spark test issue, fr: Numéro d'essai de Spark}}
+subject: {{en: Spark — test issue, fr: Spark — numéro d'essai}}
+preheader: {{en: One item to read, fr: Un article à lire}}
+intro: {{en: Welcome to this issue., fr: Bienvenue dans ce numéro.}}
+sections: [research, practices, ideas]
+items:
+  - id: demo-source-0001
+    pick: yes
+    section: research
+    title: Reading gains in early grades
+    url: https://example.org/research/reading-gains
+    source: Demo Source
+    date: 2026-11-02
+    language: en
+    region: national
+    format: report
+    blurb:
+      en: A national study of reading gains in the early grades.
+      fr: Une étude nationale sur les progrès en lecture au primaire.
+""",
+        encoding="utf-8",
+    )
+    return path
