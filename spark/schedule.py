@@ -331,3 +331,31 @@ def schedule_status(settings: Settings) -> list[JobStatus]:
             )
         )
     return statuses
+
+
+def status_table(statuses: list[JobStatus]) -> Any:
+    """A rich Table of the jobs for `spark status`: cron, next run, last result."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="Scheduled jobs")
+    for column in ("job", "cron", "next run", "last run", "result"):
+        table.add_column(column)
+    for s in statuses:
+        last = s.last_run
+        if last is None:
+            result = "[dim]never ran[/dim]"
+        elif last.ok is None:
+            result = "[yellow]running or interrupted[/yellow]"
+        elif last.ok:
+            result = f"[green]ok[/green] {escape(last.message)}"
+        else:
+            result = f"[red]FAILED[/red] {escape(last.message)}"
+        table.add_row(
+            s.name,
+            s.cron or "[yellow](not in spark.yaml)[/yellow]",
+            _iso(s.next_run) or "[dim]not scheduled (start `spark schedule`)[/dim]",
+            _iso(last.started) if last else "",
+            result,
+        )
+    return table
