@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
+from rich.console import Console
 
 from spark.config import load_settings
 from spark.errors import ConfigError
-from spark.schedule import SchedulerLock, SparkScheduler, schedule_status
+from spark.schedule import SchedulerLock, SparkScheduler, schedule_status, status_table
 from spark.store import Store
 from tests.schedule.conftest import (
     RECORD,
@@ -204,6 +205,10 @@ def test_status_lists_next_run_and_last_result_without_starting_a_scheduler(
     last = status["ingest"].last_run
     assert last is not None and last.ok is False and last.message == "source x failed"
     assert status["send"].last_run is None and status["send"].next_run is not None
+    console = Console(width=200, record=True)
+    console.print(status_table(list(status.values())))
+    shown = console.export_text()
+    assert "FAILED source x failed" in shown and "never ran" in shown
     # Reading the status did not start anything: the lock is free.
     with SchedulerLock(settings.state_dir):
         pass
