@@ -68,6 +68,9 @@ class SendGridSettings:
     max_retries: int = 5
 
 
+SCHEDULE_JOBS = ("ingest", "review", "render", "send")
+
+
 @dataclass(frozen=True)
 class ScheduleSettings:
     jobs: Mapping[str, str] = field(default_factory=dict)  # job name -> cron expression
@@ -409,6 +412,8 @@ def _read_schedule(r: _Reader, node: CommentedMap) -> ScheduleSettings:
     block = r.mapping(node.get("schedule"), "schedule")
     if block is None or not block:
         return ScheduleSettings()
+    from spark.cron import cron_trigger
+
     jobs: dict[str, str] = {}
     grace = ScheduleSettings.misfire_grace_seconds
     for key, value in block.items():
@@ -422,8 +427,26 @@ def _read_schedule(r: _Reader, node: CommentedMap) -> ScheduleSettings:
                 "move `timezone:` out of `schedule:`",
                 at_value=False,
             )
-        elif isinstance(value, str) and len(value.split()) == 5:
-            jobs[str(key)] = value
+        elif key not in SCHEDULE_JOBS:
+            r.problem(
+                block,
+                key,
+                f"unknown job {key!r} in schedule",
+                f"use one of: {', '.join(SCHEDULE_JOBS)} (or misfire_grace_seconds)",
+                at_value=False,
+            )
+        elif isinstance(value, str) and len(value.split()) in (5, 6):
+            try:
+                cron_trigger(value, ZoneInfo("UTC"))
+            except ValueError as exc:
+                r.problem(
+                    block,
+                    key,
+                    f"job {key!r}: {exc}",
+                    f'write e.g. `{key}: "0 */6 * * *"` (minute hour day month weekday)',
+                )
+            else:
+                jobs[str(key)] = " ".join(value.split())
         else:
             r.problem(
                 block,

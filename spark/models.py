@@ -191,3 +191,14 @@ class RenderedEmail:
     html: str
     text: str
     web_url: str  # the issue's page in the archive
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One run of a scheduled job, as recorded in the store's job_runs table."""
+
+    job: str
+    started: datetime
+    finished: datetime | None = None
+    ok: bool | None = None  # None while running (or when the process died mid-run)
+    message: str = ""

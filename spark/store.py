@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from spark.errors import StoreError
-from spark.models import Item, SourceState, Subscriber
+from spark.models import Item, JobRun, SourceState, Subscriber
 
 MIGRATIONS: tuple[str, ...] = (
     # 0 -> 1: the first schema
@@ -335,6 +335,55 @@ class Store:
 
     # ------------------------------------------------------------------ scheduler
 
+    def start_job_run(self, job: str, started: datetime) -> int:
+        """Record that JOB started; returns the run's id for `finish_job_run`."""
+        cursor = self.db.execute(
+            "INSERT INTO job_runs (job, started) VALUES (?, ?)", (job, _ts(started))
+        )
+        return int(cursor.lastrowid or 0)
+
+    def finish_job_run(self, run_id: int, finished: datetime, ok: bool, message: str) -> None:
+        self.db.execute(
+            "UPDATE job_runs SET finished = ?, ok = ?, message = ? WHERE rowid = ?",
+            (_ts(finished), int(ok), message, run_id),
+        )
+
+    def last_job_runs(self) -> dict[str, JobRun]:
+        """The latest run of each job (by start time)."""
+        rows = self.db.execute(
+            """SELECT job, started, finished, ok, message FROM job_runs AS r
+               WHERE rowid = (SELECT rowid FROM job_runs WHERE job = r.job
+                              ORDER BY started DESC, rowid DESC LIMIT 1)"""
+        )
+        return {r["job"]: _job_run(r) for r in rows}
+
+    def job_runs(self, job: str | None = None, limit: int = 100) -> list[JobRun]:
+        """Runs, newest first."""
+        sql = "SELECT job, started, finished, ok, message FROM job_runs"
+        args: list[object] = []
+        if job is not None:
+            sql += " WHERE job = ?"
+            args.append(job)
+        sql += " ORDER BY started DESC, rowid DESC LIMIT ?"
+        args.append(limit)
+        return [_job_run(r) for r in self.db.execute(sql, args)]
+
+    def scheduled_jobs(self) -> dict[str, datetime | None]:
+        """Next run time of each job in APScheduler's job store (the `apscheduler_jobs`
+        table it keeps in this database), read without starting a scheduler. None = paused;
+        empty when no scheduler has run yet."""
+        exists = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'apscheduler_jobs'"
+        ).fetchone()
+        if exists is None:
+            return {}
+        return {
+            r["id"]: None
+            if r["next_run_time"] is None
+            else datetime.fromtimestamp(float(r["next_run_time"]), UTC)
+            for r in self.db.execute("SELECT id, next_run_time FROM apscheduler_jobs")
+        }
+
 
 def _state(row: sqlite3.Row) -> SourceState:
     return SourceState(
@@ -400,6 +449,18 @@ def _item(r: sqlite3.Row) -> Item:
         tags=tuple(json.loads(r["tags"])),
         duplicate_of=r["duplicate_of"],
         content_hash=r["content_hash"],
+    )
+
+
+def _job_run(r: sqlite3.Row) -> JobRun:
+    started = _dt(r["started"])
+    assert started is not None
+    return JobRun(
+        job=r["job"],
+        started=started,
+        finished=_dt(r["finished"]),
+        ok=None if r["ok"] is None else bool(r["ok"]),
+        message=r["message"] or "",
     )
 
 
