@@ -30,6 +30,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "issue_of": "{month}",
         "language_name.en": "English",
         "language_name.fr": "French",
+        "colon": ": ",
+        "email_title": "{name}, {month}",
     },
     "fr": {
         "read_more": "Lire la suite",
@@ -52,6 +54,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "issue_of": "{month}",
         "language_name.en": "anglais",
         "language_name.fr": "français",
+        # French typography: a narrow no-break space before the colon.
+        "colon": "\u202f: ",
+        "email_title": "{name}, {month}",
     },
 }
 
