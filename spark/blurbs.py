@@ -24,7 +24,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Raw HTML is dropped rather than shown: an editor never means it, a feed may abuse it.
 _TAG = re.compile(r"</?[a-zA-Z!][^>]*>?")
 # A Markdown link to anything but http(s)/mailto keeps its text and loses its target.
-_UNSAFE_LINK = re.compile(r"\[([^\]]*)\]\(\s*<?(?!(?:https?|mailto):)(?:[^()]|\([^()]*\))*\)", re.IGNORECASE)
+_UNSAFE_LINK = re.compile(
+    r"\[([^\]]*)\]\(\s*<?(?!(?:https?|mailto):)(?:[^()]|\([^()]*\))*\)", re.IGNORECASE
+)
 
 
 def safe_url(url: str | None, schemes: frozenset[str] = frozenset({"http", "https"})) -> str | None:

@@ -90,9 +90,7 @@ def _wrap(text: str, indent: int = 0, width: int = 72) -> str:
     lines = []
     for paragraph in str(text).split("\n"):
         lines.append(
-            textwrap.fill(
-                paragraph, width=width, initial_indent=pad, subsequent_indent=pad
-            )
+            textwrap.fill(paragraph, width=width, initial_indent=pad, subsequent_indent=pad)
             or pad.rstrip()
         )
     return "\n".join(lines)
@@ -189,11 +187,7 @@ def _context(issue: Issue, settings: Settings, language: str) -> dict[str, Any]:
             {"id": sid, "label": section.label(language) if section else sid, "entries": items}
         )
     contact = settings.contact.strip()
-    contact_url = (
-        f"mailto:{contact}"
-        if _EMAIL.match(contact)
-        else blurbs.safe_url(contact)
-    )
+    contact_url = f"mailto:{contact}" if _EMAIL.match(contact) else blurbs.safe_url(contact)
     unsubscribe = blurbs.safe_url(settings.unsubscribe_url) or (
         f"mailto:{settings.unsubscribe_mailto}?subject=unsubscribe"
         if settings.unsubscribe_mailto
@@ -258,9 +252,7 @@ def _render_template(settings: Settings, name: str, context: dict[str, Any]) -> 
     except Exception as exc:  # an edited template can fail in any way; say where
         where = getattr(exc, "filename", None) or name
         line = getattr(exc, "lineno", None)
-        raise RenderError(
-            f"template {where}{f':{line}' if line else ''} failed: {exc}"
-        ) from exc
+        raise RenderError(f"template {where}{f':{line}' if line else ''} failed: {exc}") from exc
 
 
 def mjml_to_html(source: str) -> str:
