@@ -23,6 +23,8 @@ ALLOWED_ATTRIBUTES = {"a": {"href"}}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Raw HTML is dropped rather than shown: an editor never means it, a feed may abuse it.
 _TAG = re.compile(r"</?[a-zA-Z!][^>]*>?")
+# ... and so is what a script or style element holds.
+_SCRIPT_BLOCK = re.compile(r"<(script|style)\b.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 # A Markdown link to anything but http(s)/mailto keeps its text and loses its target.
 _UNSAFE_LINK = re.compile(
     r"\[([^\]]*)\]\(\s*<?(?!(?:https?|mailto):)(?:[^()]|\([^()]*\))*\)", re.IGNORECASE
@@ -45,8 +47,16 @@ def safe_url(url: str | None, schemes: frozenset[str] = frozenset({"http", "http
 
 
 def clean_text(text: str) -> str:
-    """One line of plain text: control characters removed, whitespace collapsed."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    """One line of plain text: control characters and tag-like markup removed.
+
+    Titles and source names are text; markup in them is a feed's mistake or an attack,
+    and removing it keeps the text part as clean as the HTML.
+    """
+    return " ".join(_strip_markup(_CONTROL.sub(" ", text)).split())
+
+
+def _strip_markup(text: str) -> str:
+    return _TAG.sub("", _SCRIPT_BLOCK.sub("", text))
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +69,7 @@ def _parser() -> MarkdownIt:
 
 def _prepare(source: str) -> str:
     source = _CONTROL.sub(" ", source or "")
-    source = _TAG.sub("", source)
+    source = _strip_markup(source)
     return _UNSAFE_LINK.sub(r"\1", source).strip()
 
 
