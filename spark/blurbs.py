@@ -61,7 +61,9 @@ def _strip_markup(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("zero", {"html": False, "linkify": False, "breaks": True, "typographer": False})
+    md = MarkdownIt(
+        "zero", {"html": False, "linkify": False, "breaks": False, "typographer": False}
+    )
     md.enable(["emphasis", "link", "list", "newline", "escape", "backticks", "entity"])
     md.validateLink = lambda url: safe_url(url, SAFE_SCHEMES) is not None  # type: ignore[method-assign]
     return md
@@ -75,10 +77,21 @@ def _prepare(source: str) -> str:
 
 def to_html(source: str) -> str:
     """Markdown subset -> sanitized HTML fragment (empty for empty input)."""
+    return render(source)[0]
+
+
+def render(source: str) -> tuple[str, str]:
+    """Markdown subset -> (sanitized HTML, plain text), parsing the source once."""
     source = _prepare(source)
     if not source:
-        return ""
-    html = _parser().render(source)
+        return "", ""
+    md = _parser()
+    tokens = md.parse(source)
+    html = _sanitize(md.renderer.render(tokens, md.options, {}))
+    return html, _tokens_text(tokens)
+
+
+def _sanitize(html: str) -> str:
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
@@ -91,14 +104,15 @@ def to_html(source: str) -> str:
 
 def to_text(source: str) -> str:
     """Markdown subset -> plain text; a link becomes "text <url>" (unsafe links lose the URL)."""
-    source = _prepare(source)
-    if not source:
-        return ""
+    return render(source)[1]
+
+
+def _tokens_text(tokens: list[Token]) -> str:
     blocks: list[str] = []
     line: list[str] = []
     href: list[str | None] = []
     prefix = ""
-    for token in _parser().parse(source):
+    for token in tokens:
         if token.type == "list_item_open":
             prefix = "- "
         elif token.type == "inline":
@@ -113,7 +127,9 @@ def _inline_text(children: list[Token], out: list[str], href: list[str | None]) 
     for child in children:
         if child.type in ("text", "code_inline"):
             out.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
+        elif child.type == "softbreak":
+            out.append(" ")  # a wrapped line in the editor's YAML, not a break
+        elif child.type == "hardbreak":
             out.append("\n")
         elif child.type == "link_open":
             href.append(safe_url(str(child.attrs.get("href") or ""), SAFE_SCHEMES))

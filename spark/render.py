@@ -86,13 +86,18 @@ def _environment(override_dir: Path) -> jinja2.Environment:
 
 
 def _wrap(text: str, indent: int = 0, width: int = 72) -> str:
+    """Greedy word wrap (textwrap is several times slower and we need no hyphenation)."""
     pad = " " * indent
-    lines = []
+    lines: list[str] = []
     for paragraph in str(text).split("\n"):
-        lines.append(
-            textwrap.fill(paragraph, width=width, initial_indent=pad, subsequent_indent=pad)
-            or pad.rstrip()
-        )
+        line = ""
+        for word in paragraph.split():
+            if line and len(pad) + len(line) + 1 + len(word) > width:
+                lines.append(pad + line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(pad + line if line else "")
     return "\n".join(lines)
 
 
@@ -147,6 +152,7 @@ def _item_view(item: IssueItem, language: str) -> dict[str, Any]:
     except ValueError:
         when = ""
     image = blurbs.safe_url(item.image_url)
+    blurb_html, blurb_text = blurbs.render(blurb)
     also = [
         {"source": blurbs.clean_text(a.source) or url, "url": url}
         for a in item.also
@@ -159,8 +165,8 @@ def _item_view(item: IssueItem, language: str) -> dict[str, Any]:
         "source": blurbs.clean_text(item.source),
         "date": when,
         "badges": badges,
-        "blurb_html": Markup(blurbs.to_html(blurb)),
-        "blurb_text": blurbs.to_text(blurb),
+        "blurb_html": Markup(blurb_html),
+        "blurb_text": blurb_text,
         "image_url": image,
         "image_alt": blurbs.clean_text(item.image_alt or item.title) if image else "",
         "also": also,
@@ -173,10 +179,10 @@ def _context(issue: Issue, settings: Settings, language: str) -> dict[str, Any]:
     name = blurbs.clean_text(settings.name)
     title = blurbs.clean_text(issue.title.get(language, "")) or f"{name} — {month_label}"
     subject = _one_line(issue, "subject", issue.subject.get(language, ""), language) or title
-    intro = issue.intro.get(language, "")
+    intro_html, intro_text = blurbs.render(issue.intro.get(language, ""))
     preheader = _one_line(issue, "preheader", issue.preheader.get(language, ""), language)
     if not preheader:
-        preheader = textwrap.shorten(blurbs.to_text(intro).replace("\n", " "), 110, placeholder="…")
+        preheader = textwrap.shorten(intro_text, 110, placeholder="…")
     sections = []
     for sid in issue.sections:
         items = [_item_view(i, language) for i in issue.picked(sid)]
@@ -201,8 +207,8 @@ def _context(issue: Issue, settings: Settings, language: str) -> dict[str, Any]:
         "preheader": preheader,
         "date": format_date(_issue_date(issue, settings), language),
         "month": month_label,
-        "intro_html": Markup(blurbs.to_html(intro)),
-        "intro_text": blurbs.to_text(intro),
+        "intro_html": Markup(intro_html),
+        "intro_text": intro_text,
         "sections": sections,
         "web_url": web_url(settings, issue.issue, language),
         "archive_url": settings.archive_url,
