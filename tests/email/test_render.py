@@ -224,3 +224,19 @@ def test_cli_render_reports_a_missing_review_file(settings: Settings) -> None:
     result = CliRunner().invoke(cli, ["--root", str(settings.root), "render", "2026-11"])
     assert result.exit_code == 2
     assert "spark review 2026-11" in result.output
+
+
+def test_preflight_catches_what_an_edited_template_could_add(
+    issue: Issue, settings: Settings
+) -> None:
+    email = render_edition(issue, settings, "en")
+    bad = replace(
+        email,
+        html=email.html.replace(
+            "</body>",
+            '<script>x()</script><a href="/relative" onclick="x()">click here</a></body>',
+        ).replace('data-spark="unsubscribe"', ""),
+    )
+    failures = "\n".join(check(bad, settings))
+    for expected in ("script", "event handler", "not absolute", "click here", "unsubscribe"):
+        assert expected in failures
