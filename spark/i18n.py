@@ -31,7 +31,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "language_name.en": "English",
         "language_name.fr": "French",
         "colon": ": ",
-        "email_title": "{name}, {month}",
     },
     "fr": {
         "read_more": "Lire la suite",
@@ -56,7 +55,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "language_name.fr": "français",
         # French typography: a narrow no-break space before the colon.
         "colon": "\u202f: ",
-        "email_title": "{name}, {month}",
     },
 }
 
