@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint typecheck bench install clean browser
+.PHONY: demo test lint typecheck bench install clean browser email-lint-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ browser:
 	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+## The caniemail checker for the email's client-compatibility test (project-local, not saved)
+NPM_DIR := .cache/npm
+email-lint-tools:
+	@if command -v npm >/dev/null; then \
+	  mkdir -p $(NPM_DIR) && [ -d $(NPM_DIR)/node_modules/@jsx-email/doiuse-email ] || \
+	  npm install --no-save --no-audit --no-fund --prefix $(NPM_DIR) @jsx-email/doiuse-email@1.0.4 \
+	  || echo "could not install @jsx-email/doiuse-email; its test will be skipped"; \
+	else echo "npm is missing; the email client-compatibility test will be skipped"; fi
+
 lint: $(TESTSTAMP)
 	$(BIN)/ruff check spark tests bench
 	$(BIN)/ruff format --check spark tests bench
@@ -41,7 +50,7 @@ typecheck: $(TESTSTAMP)
 	$(BIN)/mypy
 
 ## make test: installs what the tests need, then lint, types and the test suite
-test: $(TESTSTAMP) browser lint typecheck
+test: $(TESTSTAMP) browser email-lint-tools lint typecheck
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

@@ -30,6 +30,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "issue_of": "{month}",
         "language_name.en": "English",
         "language_name.fr": "French",
+        "colon": ": ",
     },
     "fr": {
         "read_more": "Lire la suite",
@@ -52,6 +53,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "issue_of": "{month}",
         "language_name.en": "anglais",
         "language_name.fr": "français",
+        # French typography: a narrow no-break space before the colon.
+        "colon": "\u202f: ",
     },
 }
 

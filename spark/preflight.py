@@ -41,6 +41,11 @@ def check(email: RenderedEmail, settings: Settings) -> list[str]:
     html_tag = soup.find("html")
     if html_tag is None or not html_tag.get("lang"):
         failures.append("the document has no `lang` attribute")
+    # mjml passes <script> and event handlers through; an edited template must not add them.
+    if soup.find(["script", "iframe", "object", "embed", "form"]):
+        failures.append("the email contains a script, frame, object or form — remove it")
+    if any(name.lower().startswith("on") for tag in soup.find_all(True) for name in tag.attrs):
+        failures.append("the email contains an event handler (on...=) — remove it")
     for img in soup.find_all("img"):
         if img.get("alt") is None:
             failures.append(f"an image has no alt text: {str(img.get('src', ''))[:80]}")
@@ -55,12 +60,15 @@ def check(email: RenderedEmail, settings: Settings) -> list[str]:
             failures.append(f"a link says {a.get_text(strip=True)!r}; say where it goes instead")
     footer_needs = {
         "the sender's name": settings.sender_name,
+        "the contact": settings.contact,
         "the postal address": settings.postal_address.splitlines()[0]
         if settings.postal_address
         else "",
     }
     text = soup.get_text(" ", strip=True)
     for what, value in footer_needs.items():
+        if what == "the contact" and not value:
+            continue  # optional in spark.yaml; shown when set
         if not value or value not in text:
             failures.append(f"the footer lacks {what} — set it in spark.yaml")
     if not soup.find("a", {"data-spark": "unsubscribe"}):
