@@ -358,6 +358,31 @@ def send_issue(
     return report
 
 
+def _deliver(
+    db_path: Path,
+    job: _Job,
+    body: Mapping[str, Any],
+    mailer: Mailer,
+    max_retries: int,
+    sleep: Sleep,
+    clock: Clock,
+) -> str | None:
+    """One batch, in a worker thread with its own connection, so that `pending` is committed
+    just before the request and the answer the moment it arrives: the in-doubt window is
+    only the time between reading SendGrid's answer and that commit."""
+    with Store(db_path) as store:
+        store.mark_pending(job.record.id, job.batch_no, job.recipients, clock())
+        try:
+            message_id = post_with_retries(mailer, body, max_retries=max_retries, sleep=sleep)
+        except InDoubtError:
+            raise  # left pending on purpose: nobody knows whether it went out
+        except SendError as exc:
+            store.mark_answered(job.record.id, job.batch_no, "failed", clock(), error=str(exc))
+            raise
+        store.mark_answered(job.record.id, job.batch_no, "accepted", clock(), message_id=message_id)
+        return message_id
+
+
 def _run(
     settings: Settings,
     store: Store,
@@ -383,14 +408,15 @@ def _run(
                     job.recipients,
                     batch=f"{job.record.issue}-{lang}-{job.batch_no}",
                 )
-                # Committed before the request leaves: from here the batch can be in doubt.
-                store.mark_pending(job.record.id, job.batch_no, job.recipients, clock())
                 future = pool.submit(
-                    post_with_retries,
-                    mailer,
+                    _deliver,
+                    store.path,
+                    job,
                     body,
-                    max_retries=settings.sendgrid.max_retries,
-                    sleep=sleep,
+                    mailer,
+                    settings.sendgrid.max_retries,
+                    sleep,
+                    clock,
                 )
                 in_flight[future] = job
             if not in_flight:
@@ -403,21 +429,14 @@ def _run(
                 try:
                     message_id = future.result()
                 except InDoubtError as exc:
-                    # Left pending on purpose: nobody knows whether it went out.
                     report.in_doubt.append(InDoubt(lang, job.batch_no, len(job.recipients)))
                     report.error = report.error or str(exc)
                     stopping = True
                 except SendError as exc:
-                    store.mark_answered(
-                        job.record.id, job.batch_no, "failed", clock(), error=str(exc)
-                    )
                     report.failed_batches.append((lang, job.batch_no, str(exc)))
                     report.error = report.error or str(exc)
                     stopping = True
                 else:
-                    store.mark_answered(
-                        job.record.id, job.batch_no, "accepted", clock(), message_id=message_id
-                    )
                     report.sent[lang] = report.sent.get(lang, 0) + len(job.recipients)
                     if message_id:
                         report.message_ids.append(message_id)
