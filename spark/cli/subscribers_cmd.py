@@ -68,7 +68,10 @@ def list_(root: Path, status: str | None) -> None:
     now = datetime.now(UTC)
     with Store(settings.database_path) as store:
         rows = subs.list_subscribers(store, status=status)
-    table = Table("email", "name", "lang", "status", "consent", "date", "source", "mailed")
+    table = Table()
+    table.add_column("email", no_wrap=True, min_width=max((len(s.email) for s in rows), default=5))
+    for title in ("name", "lang", "status", "consent", "date", "source", "mailed"):
+        table.add_column(title)
     for s in rows:
         expires = subs.consent_expires(s)
         consent = s.consent + (f" (until {expires})" if expires else "")
