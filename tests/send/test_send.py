@@ -173,6 +173,9 @@ def test_hung_server_times_out_and_the_batch_is_in_doubt(approved: Path, store: 
         again = send_issue(settings, store, ISSUE, now=NOW, mailer=_mailer(sg.url))
         assert [(d.edition, d.recipients) for d in again.in_doubt] == [("en", 5)]
         assert not again.complete and sum(sg.recipients().values()) == 0
+        summary = last_send_summary(store)
+        assert summary is not None and summary.failures == 1
+        assert [(e.edition, e.in_doubt) for e in summary.editions] == [("en", 1), ("fr", 0)]
         final = send_issue(
             settings, store, ISSUE, now=NOW, mailer=_mailer(sg.url), resend_in_doubt=True
         )
