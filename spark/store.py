@@ -16,6 +16,7 @@ from pathlib import Path
 
 from spark.errors import StoreError
 from spark.models import Item, JobRun, SourceState, Subscriber
+from spark.send_log import SendBatch, SendRecord
 
 MIGRATIONS: tuple[str, ...] = (
     # 0 -> 1: the first schema
@@ -70,6 +71,7 @@ MIGRATIONS: tuple[str, ...] = (
         created TEXT NOT NULL,
         updated TEXT NOT NULL
     );
+    CREATE INDEX subscribers_language ON subscribers (language, status);
     CREATE TABLE suppressions (
         email TEXT NOT NULL,
         kind TEXT NOT NULL,
@@ -97,6 +99,7 @@ MIGRATIONS: tuple[str, ...] = (
         answered TEXT,
         PRIMARY KEY (send_id, batch_no)
     );
+    CREATE INDEX send_batches_status ON send_batches (send_id, status);
     CREATE TABLE job_runs (
         job TEXT NOT NULL,
         started TEXT NOT NULL,
@@ -331,7 +334,122 @@ class Store:
             args.append(language)
         return [_subscriber(r) for r in self.db.execute(sql + " ORDER BY email", args)]
 
+    def subscriber(self, email: str) -> Subscriber | None:
+        row = self.db.execute(
+            "SELECT * FROM subscribers WHERE email = ?", (email.lower(),)
+        ).fetchone()
+        return None if row is None else _subscriber(row)
+
+    def set_subscriber_status(self, emails: Iterable[str], status: str, now: datetime) -> int:
+        """Mark subscribers unsubscribed or bounced; an address absent from the list is ignored."""
+        rows = [(status, _ts(now), e.lower(), status) for e in emails]
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "UPDATE subscribers SET status = ?, updated = ? WHERE email = ? AND status != ?",
+                rows,
+            )
+            return db.total_changes - before
+
+    def replace_suppressions(self, kind: str, emails: Iterable[str], now: datetime) -> None:
+        """The synced list of one kind (asm_group, global, bounce, spam) replaces the last one."""
+        rows = [(e.lower(), kind, _ts(now)) for e in set(emails)]
+        with self.transaction() as db:
+            db.execute("DELETE FROM suppressions WHERE kind = ?", (kind,))
+            db.executemany(
+                "INSERT OR IGNORE INTO suppressions (email, kind, synced) VALUES (?,?,?)", rows
+            )
+
+    def suppressed_emails(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT DISTINCT email FROM suppressions")}
+
     # ------------------------------------------------------------------ send log
+
+    def send_record(self, issue: str, edition: str) -> SendRecord | None:
+        row = self.db.execute(
+            "SELECT * FROM sends WHERE issue = ? AND edition = ?", (issue, edition)
+        ).fetchone()
+        return None if row is None else _send(row)
+
+    def begin_send(self, issue: str, edition: str, recipients: int, now: datetime) -> SendRecord:
+        """The send of one edition: created on its first run, kept across reruns."""
+        with self.transaction() as db:
+            db.execute(
+                """INSERT INTO sends (issue, edition, started, status, recipients)
+                   VALUES (?,?,?,'sending',?)
+                   ON CONFLICT (issue, edition) DO UPDATE SET recipients = excluded.recipients
+                   WHERE sends.status != 'sent'""",
+                (issue, edition, _ts(now), recipients),
+            )
+        record = self.send_record(issue, edition)
+        assert record is not None
+        return record
+
+    def finish_send(self, send_id: int, now: datetime) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE sends SET status = 'sent', finished = ? WHERE id = ?", (_ts(now), send_id)
+            )
+
+    def send_batches(self, send_id: int) -> list[SendBatch]:
+        return [
+            _batch(r)
+            for r in self.db.execute(
+                "SELECT * FROM send_batches WHERE send_id = ? ORDER BY batch_no", (send_id,)
+            )
+        ]
+
+    def next_batch_no(self, send_id: int) -> int:
+        row = self.db.execute(
+            "SELECT COALESCE(MAX(batch_no), 0) FROM send_batches WHERE send_id = ?", (send_id,)
+        ).fetchone()
+        return int(row[0]) + 1
+
+    def mark_pending(
+        self,
+        send_id: int,
+        batch_no: int,
+        recipients: list[tuple[str, str]],
+        now: datetime,
+    ) -> None:
+        """Committed before the request goes out: a crash after this leaves the batch in doubt."""
+        with self.transaction() as db:
+            db.execute(
+                """INSERT INTO send_batches (send_id, batch_no, status, recipients, requested)
+                   VALUES (?,?,'pending',?,?)
+                   ON CONFLICT (send_id, batch_no) DO UPDATE SET status = 'pending',
+                       requested = excluded.requested, error = NULL""",
+                (send_id, batch_no, json.dumps(recipients), _ts(now)),
+            )
+
+    def mark_answered(
+        self,
+        send_id: int,
+        batch_no: int,
+        status: str,
+        now: datetime,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                """UPDATE send_batches SET status = ?, message_id = ?, error = ?, answered = ?
+                   WHERE send_id = ? AND batch_no = ?""",
+                (status, message_id, error, _ts(now), send_id, batch_no),
+            )
+
+    def last_send_records(self) -> list[SendRecord]:
+        """Every edition's send of the issue sent (or being sent) most recently."""
+        row = self.db.execute("SELECT issue FROM sends ORDER BY started DESC, id DESC").fetchone()
+        if row is None:
+            return []
+        return [
+            _send(r)
+            for r in self.db.execute(
+                "SELECT * FROM sends WHERE issue = ? ORDER BY edition", (row[0],)
+            )
+        ]
 
     # ------------------------------------------------------------------ scheduler
 
@@ -476,4 +594,31 @@ def _subscriber(r: sqlite3.Row) -> Subscriber:
         consent_wording=r["consent_wording"],
         created=_dt(r["created"]),
         updated=_dt(r["updated"]),
+    )
+
+
+def _send(r: sqlite3.Row) -> SendRecord:
+    started = _dt(r["started"])
+    assert started is not None
+    return SendRecord(
+        id=r["id"],
+        issue=r["issue"],
+        edition=r["edition"],
+        started=started,
+        finished=_dt(r["finished"]),
+        status=r["status"],
+        recipients=r["recipients"],
+    )
+
+
+def _batch(r: sqlite3.Row) -> SendBatch:
+    return SendBatch(
+        send_id=r["send_id"],
+        batch_no=r["batch_no"],
+        status=r["status"],
+        recipients=tuple((str(e), str(n)) for e, n in json.loads(r["recipients"])),
+        message_id=r["message_id"],
+        error=r["error"],
+        requested=_dt(r["requested"]),
+        answered=_dt(r["answered"]),
     )

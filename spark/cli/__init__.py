@@ -53,7 +53,13 @@ def main() -> None:
 
 
 # Each verb's module registers itself on `cli` when imported.
-COMMAND_MODULES: tuple[str, ...] = ("schedule_cmd", "render_cmd", "preview_cmd")
+COMMAND_MODULES: tuple[str, ...] = (
+    "schedule_cmd",
+    "render_cmd",
+    "preview_cmd",
+    "send_cmd",
+    "subscribers_cmd",
+)
 
 
 def _register() -> None:
