@@ -42,7 +42,7 @@ def email_html(lang: str, settings: Settings) -> str:
 <html lang="{lang}"><head><meta charset="utf-8"><title>Spark</title></head><body>
 <div data-spark-section="research"><div data-spark-item="edcan-1">
 <a href="https://example.org/reading">A study on reading ({lang})</a></div></div>
-<footer><p>{settings.sender_name}</p><p>{settings.postal_address}</p>
+<footer><p>{settings.sender_name}</p><p>{settings.postal_address}</p><p>{settings.contact}</p>
 <a data-spark="unsubscribe" href="https://spark.example.org/unsubscribe/">Unsubscribe</a>
 </footer></body></html>"""
 
