@@ -16,6 +16,8 @@ from spark.errors import RenderError
 from spark.files import atomic_write_bytes
 
 BUNDLE = "pagefind"
+# Only issue pages are indexed; the items page repeats them and would double every hit.
+PAGES_GLOB = "**/[0-9][0-9][0-9][0-9]-[0-9][0-9]/index.html"
 
 
 def pagefind_executable() -> Path:
