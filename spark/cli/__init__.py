@@ -59,6 +59,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "preview_cmd",
     "send_cmd",
     "subscribers_cmd",
+    "archive_cmd",
 )
 
 

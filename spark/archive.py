@@ -1,0 +1,245 @@
+"""The past-issues archive: a static website built from `issues/` alone (no database).
+
+`build_site` reads every `issues/*/review.yaml`, keeps the issues that were sent, renders
+the site in memory (`spark.archive_pages`), writes only the files whose content changed
+(atomically), removes the pages of issues no longer present and rebuilds the Pagefind
+search index only when a page changed. A draft being edited never breaks the archive:
+only a sent issue's problems stop the build, before anything is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import pickle
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from spark.archive_pages import issue_path, lang_root, render_site
+from spark.archive_search import BUNDLE, build_search_index
+from spark.config import Settings
+from spark.errors import InputError, Problem, ReviewFileError
+from spark.files import atomic_write_bytes, atomic_write_text
+from spark.models import Issue
+from spark.review_file import ISSUE_RE, issue_from_yaml, parse_issue
+
+CACHE_FILE = "archive-cache.pickle"
+CACHE_VERSION = 1
+_SENT = re.compile(r"^status:\s*['\"]?sent\b", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did. Paths are relative to the site directory."""
+
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    removed: tuple[str, ...] = ()
+    issues: tuple[str, ...] = ()  # the published issues, newest first
+    search_rebuilt: bool = False
+    search_files: tuple[int, int] = field(default=(0, 0))  # (written, unchanged)
+
+    @property
+    def files_written(self) -> int:
+        return len(self.written) + self.search_files[0]
+
+    @property
+    def files_unchanged(self) -> int:
+        return len(self.unchanged) + self.search_files[1]
+
+
+def build_site(settings: Settings, *, now: datetime | None = None) -> BuildReport:
+    """Build `site/` from the sent issues of `issues/`; returns what was written.
+
+    `now` is accepted for the pipeline's uniform signature; no page carries the build time,
+    so that a rebuild with nothing changed is byte-identical and rewrites nothing.
+    """
+    del now
+    issues = load_public_issues(settings)
+    files = render_site(issues, settings)
+    site = settings.site_dir
+    written: list[str] = []
+    unchanged: list[str] = []
+    for rel, text in sorted(files.items()):
+        if atomic_write_text(site / rel, text):
+            written.append(rel)
+        else:
+            unchanged.append(rel)
+    removed = _remove_stale_issue_pages(site, set(files), settings)
+    search_rebuilt = False
+    search_files = (0, 0)
+    html_changed = any(p.endswith(".html") for p in (*written, *removed))
+    if html_changed or not (site / BUNDLE / "pagefind.js").exists():
+        search_files = build_search_index(site)
+        search_rebuilt = True
+    return BuildReport(
+        written=tuple(written),
+        unchanged=tuple(unchanged),
+        removed=tuple(removed),
+        issues=tuple(sorted((i.issue for i in issues), reverse=True)),
+        search_rebuilt=search_rebuilt,
+        search_files=search_files,
+    )
+
+
+def load_public_issues(settings: Settings) -> list[Issue]:
+    """The sent issues of `issues/`, read from their review files (parsed once, then cached).
+
+    Raises ReviewFileError listing every problem of the sent issues that do not read
+    cleanly; drafts and approved issues are skipped whatever their state.
+    """
+    cache_path = settings.state_dir / CACHE_FILE
+    cache = _load_cache(cache_path, settings)
+    fresh: dict[str, Issue | None] = {}
+    issues: list[Issue] = []
+    problems: list[Problem] = []
+    if not settings.issues_dir.is_dir():
+        return []
+    for path in sorted(settings.issues_dir.glob("*/review.yaml")):
+        data = path.read_bytes()
+        key = hashlib.sha256(path.parent.name.encode() + b"\0" + data).hexdigest()
+        if key in cache:
+            issue = cache[key]
+        else:
+            issue, found = _read_public(path, data, settings)
+            if found:
+                problems.extend(found)
+                continue
+        fresh[key] = issue
+        if issue is not None:
+            issues.append(issue)
+    if problems:
+        raise ReviewFileError(problems)
+    if fresh != cache:
+        _save_cache(cache_path, settings, fresh)
+    return issues
+
+
+def _read_public(path: Path, data: bytes, settings: Settings) -> tuple[Issue | None, list[Problem]]:
+    """(the issue if it is public, problems that stop the build)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, [Problem("the review file is not UTF-8 text", path, fix="save it as UTF-8")]
+    try:
+        issue, problems = _quick_parse(text, path, settings)
+        if problems:
+            # Read again the editors' way, for the line and column of each problem.
+            issue, problems = parse_issue(text, path, settings)
+    except InputError as exc:
+        # A YAML syntax error: it matters only if this file claims to be a sent issue.
+        return None, (list(exc.problems) if _SENT.search(text) else [])
+    if issue is None:
+        return None, (problems if _SENT.search(text) else [])
+    if issue.status != "sent":
+        return None, []
+    if problems:
+        return None, problems
+    if issue.issue != path.parent.name:
+        return None, [
+            Problem(
+                f"this file says `issue: {issue.issue}` but lives in {path.parent.name}/",
+                path,
+                1,
+                None,
+                f"move it to issues/{issue.issue}/, or correct `issue:`",
+            )
+        ]
+    return issue, []
+
+
+def _quick_parse(text: str, path: Path, settings: Settings) -> tuple[Issue | None, list[Problem]]:
+    """The review file through libyaml (C), validated by the same rules as `parse_issue`.
+
+    Round-trip parsing keeps comments and positions, which the archive does not need, at
+    about ten times the cost; positions are recovered by a full parse only on problems.
+    """
+    try:
+        data = YAML(typ="safe").load(text)
+    except YAMLError:
+        return parse_issue(text, path, settings)
+    return issue_from_yaml(_commented(data), path, settings)
+
+
+def _commented(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = CommentedMap()
+        out._yaml_set_line_col(0, 0)  # positions are unknown here; see _quick_parse
+        for key, value in node.items():
+            out[key] = _commented(value)
+        return out
+    if isinstance(node, list):
+        seq = CommentedSeq(_commented(v) for v in node)
+        seq._yaml_set_line_col(0, 0)
+        return seq
+    return node
+
+
+def _fingerprint(settings: Settings) -> str:
+    # Parsing depends on these settings; a change invalidates every cached issue.
+    parts = (
+        CACHE_VERSION,
+        settings.editions,
+        settings.sections,
+        settings.default_language,
+        settings.timezone,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _load_cache(path: Path, settings: Settings) -> dict[str, Issue | None]:
+    try:
+        with path.open("rb") as fh:
+            stored = pickle.load(fh)
+    except (
+        OSError,
+        pickle.PickleError,
+        EOFError,
+        AttributeError,
+        ImportError,
+        ValueError,
+        TypeError,
+    ):
+        return {}
+    if not isinstance(stored, dict) or stored.get("fingerprint") != _fingerprint(settings):
+        return {}
+    issues = stored.get("issues")
+    return issues if isinstance(issues, dict) else {}
+
+
+def _save_cache(path: Path, settings: Settings, issues: dict[str, Issue | None]) -> None:
+    data = {"fingerprint": _fingerprint(settings), "issues": issues}
+    # The cache only saves time; the archive is right without it.
+    with contextlib.suppress(OSError):
+        atomic_write_bytes(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _remove_stale_issue_pages(site: Path, expected: set[str], settings: Settings) -> list[str]:
+    """Delete issue folders whose page this build did not produce; returns the pages gone.
+
+    Only folders named like an issue (YYYY-MM) under an edition's root are considered, so
+    files an operator added to site/ are left alone.
+    """
+    removed: list[str] = []
+    for lang in settings.editions:
+        base = site / lang_root(lang)
+        if not base.is_dir():
+            continue
+        for folder in sorted(base.iterdir()):
+            if not folder.is_dir() or not ISSUE_RE.match(folder.name):
+                continue
+            if f"{issue_path(folder.name, lang)}index.html" in expected:
+                continue
+            removed.extend(
+                p.relative_to(site).as_posix() for p in sorted(folder.rglob("*")) if p.is_file()
+            )
+            shutil.rmtree(folder)
+    return removed
