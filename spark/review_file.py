@@ -368,9 +368,11 @@ def _items(
         if pick:
             for lang in settings.editions:
                 if not blurb.get(lang):
+                    raw_blurb = node.get("blurb")
+                    at_lang = isinstance(raw_blurb, CommentedMap) and lang in raw_blurb
                     report(
-                        node,
-                        "blurb" if "blurb" in node else "pick",
+                        raw_blurb if at_lang else node,
+                        lang if at_lang else ("blurb" if "blurb" in node else "pick"),
                         f"picked item has no {lang} blurb",
                         f"write a blurb under `blurb: {{{lang}: ...}}`, or unpick the item",
                     )

@@ -233,5 +233,6 @@ def summary_lines(data: Any, settings: Settings) -> list[str]:
 
 
 def _counts(counter: Counter[str], first: Sequence[str] = ()) -> str:
-    keys = [k for k in first if k in counter] + sorted(k for k in counter if k not in first)
+    # Edition languages always show, so "fr 0" tells the editor French is missing.
+    keys = list(first) + sorted(k for k in counter if k not in first)
     return ", ".join(f"{k} {counter[k]}" for k in keys) or "none yet"

@@ -52,8 +52,22 @@ SOURCES = (
     ("bc-teaching", "en", "BC"),
 )
 SECTIONS = ("research", "practices", "ideas")
-WORDS_EN = "literacy numeracy school teachers students mental health indigenous classroom".split()
-WORDS_FR = "littératie école élèves enseignants autochtone réussite classe santé".split()
+WORDS_EN = tuple(
+    [
+        "literacy",
+        "numeracy",
+        "school",
+        "teachers",
+        "students",
+        "mental",
+        "health",
+        "indigenous",
+        "classroom",
+    ]
+)
+WORDS_FR = tuple(
+    ["littératie", "école", "élèves", "enseignants", "autochtone", "réussite", "classe", "santé"]
+)
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
