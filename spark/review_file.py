@@ -42,9 +42,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
 
 from spark.config import Settings
-from spark.errors import Problem, ReviewFileError
+from spark.errors import InputError, Problem, ReviewFileError
 from spark.files import key_line, parse_yaml, value_line
 from spark.models import FORMATS, ISSUE_STATUSES, LANGUAGES, REGIONS, AlsoCovered, Issue, IssueItem
 
@@ -77,8 +78,51 @@ def read_issue(path: Path, settings: Settings) -> Issue:
 
 def parse_issue(text: str, path: Path, settings: Settings) -> tuple[Issue | None, list[Problem]]:
     """Parse review-file text. Returns the issue (None when unusable) and all problems."""
-    data = parse_yaml(text, path, ReviewFileError)
+    data = load_review_yaml(text, path)
     return issue_from_yaml(data, path, settings)
+
+
+def load_review_yaml(text: str, path: Path) -> Any:
+    """Parse review-file text; a syntax error raises ReviewFileError naming line:column.
+
+    YAML's own messages point where the parser gave up, which for the two commonest slips
+    of a text editor is far from the cause: a tab used for indentation (every such line is
+    reported) and a quote never closed (reported where it opens).
+    """
+    try:
+        return parse_yaml(text, path)
+    except InputError as exc:
+        tabs = [
+            Problem(
+                "a tab character is used for indentation",
+                path,
+                number,
+                line.index("\t") + 1,
+                "indent with spaces only (YAML does not allow tabs); most editors can "
+                "convert tabs to spaces",
+            )
+            for number, line in enumerate(text.splitlines(), start=1)
+            if "\t" in line[: len(line) - len(line.lstrip())]
+        ]
+        if tabs:
+            raise ReviewFileError(tabs) from exc
+        cause = exc.__cause__
+        if (
+            isinstance(cause, MarkedYAMLError)
+            and "quoted scalar" in str(cause.context or "")
+            and cause.context_mark is not None
+        ):
+            mark = cause.context_mark
+            raise ReviewFileError(
+                Problem(
+                    "a quote opened here is never closed",
+                    path,
+                    mark.line + 1,
+                    mark.column + 1,
+                    "add the closing quote at the end of the text (or remove the opening one)",
+                )
+            ) from exc
+        raise ReviewFileError(exc.problems) from exc
 
 
 def issue_from_yaml(
@@ -324,9 +368,11 @@ def _items(
         if pick:
             for lang in settings.editions:
                 if not blurb.get(lang):
+                    raw_blurb = node.get("blurb")
+                    at_lang = isinstance(raw_blurb, CommentedMap) and lang in raw_blurb
                     report(
-                        node,
-                        "blurb" if "blurb" in node else "pick",
+                        raw_blurb if at_lang else node,
+                        lang if at_lang else ("blurb" if "blurb" in node else "pick"),
                         f"picked item has no {lang} blurb",
                         f"write a blurb under `blurb: {{{lang}: ...}}`, or unpick the item",
                     )

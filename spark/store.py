@@ -59,6 +59,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX items_canonical_url ON items (canonical_url);
     CREATE INDEX items_first_seen ON items (first_seen);
     CREATE INDEX items_published ON items (published);
+    CREATE TABLE review_offers (
+        issue TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        offered TEXT NOT NULL,
+        PRIMARY KEY (issue, item_id)
+    );
     CREATE TABLE subscribers (
         email TEXT PRIMARY KEY,
         name TEXT NOT NULL DEFAULT '',
@@ -280,6 +286,43 @@ class Store:
             db.executemany(
                 "UPDATE items SET published_in = ? WHERE id = ? AND published_in IS NULL",
                 [(issue, i) for i in item_ids],
+            )
+
+    def review_candidates(self, since: datetime | None) -> list[Item]:
+        """Primary items not yet published in an issue, first seen or published at or
+        after `since` (every unpublished primary item when `since` is None)."""
+        sql = "SELECT * FROM items WHERE published_in IS NULL AND duplicate_of IS NULL"
+        args: list[object] = []
+        if since is not None:
+            sql += " AND (first_seen >= ? OR published >= ?)"
+            args += [_ts(since), _ts(since)]
+        return [_item(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+
+    def duplicate_links(self) -> list[tuple[str, str, str, str]]:
+        """(id, duplicate_of, source_id, url) of every item that repeats another."""
+        return [
+            (r[0], r[1], r[2], r[3])
+            for r in self.db.execute(
+                "SELECT id, duplicate_of, source_id, url FROM items "
+                "WHERE duplicate_of IS NOT NULL ORDER BY id"
+            )
+        ]
+
+    def issue_sent_at(self, issue: str) -> datetime | None:
+        """When the first send of any edition of `issue` started, from the send log."""
+        row = self.db.execute("SELECT MIN(started) FROM sends WHERE issue = ?", (issue,)).fetchone()
+        return _dt(row[0]) if row and row[0] else None
+
+    def offered_ids(self, issue: str) -> set[str]:
+        """Items already put in the issue's review file once (an editor may delete them)."""
+        rows = self.db.execute("SELECT item_id FROM review_offers WHERE issue = ?", (issue,))
+        return {r[0] for r in rows}
+
+    def record_offered(self, issue: str, item_ids: Iterable[str], now: datetime) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO review_offers (issue, item_id, offered) VALUES (?,?,?)",
+                [(issue, i, _ts(now)) for i in item_ids],
             )
 
     # ------------------------------------------------------------------ subscribers

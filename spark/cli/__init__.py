@@ -60,6 +60,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "send_cmd",
     "subscribers_cmd",
     "archive_cmd",
+    "review_cmd",
 )
 
 
