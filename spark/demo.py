@@ -71,7 +71,7 @@ def run(target: Path, *, now: datetime) -> DemoResult:
         review.refresh(settings, store, issue, now=now)
         picked = review.auto_pick(settings, issue)
         rendered = render.render_issue(settings, issue)
-        subscribers.import_csv(store, target / "subscribers.csv", now=now)
+        subscribers.import_csv(store, target / "subscribers.csv", settings, now=now)
         mailer = send.OutboxMailer(settings.state_dir / "outbox")
         report = send.send_issue(settings, store, issue, now=now, mailer=mailer)
         archive.build_site(settings)
@@ -80,10 +80,10 @@ def run(target: Path, *, now: datetime) -> DemoResult:
         root=target,
         issue=issue,
         review_file=review.review_path(settings, issue),
-        emails=tuple(rendered.paths),
+        emails=tuple(rendered.written),
         site_index=settings.site_dir / "index.html",
         outbox=mailer.directory / issue,
         items_stored=items,
         picked=picked,
-        sent=report.sent,
+        sent=sum(report.sent.values()),
     )

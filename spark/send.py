@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
-from spark import preflight
+from spark import preflight, review
 from spark.config import Settings
 from spark.errors import InputError, LockedError, PreflightError, Problem, SendError
 from spark.mailers import (
@@ -38,7 +38,7 @@ from spark.mailers import (
 )
 from spark.models import RenderedEmail, Subscriber
 from spark.rendered import read_rendered
-from spark.review_file import read_issue, set_status
+from spark.review_file import read_issue
 from spark.send_log import EditionSummary, SendBatch, SendRecord, SendSummary
 from spark.store import Store
 from spark.subscribers import edition_of, mailable, normalize_email
@@ -466,8 +466,7 @@ def _finish(
             continue
         store.finish_send(record.id, clock())
     if complete:
-        set_status(review_path, "sent")
-        store.mark_published([i.id for i in issue.picked()], issue.issue)
+        review.mark_sent(settings, store, issue.issue)
     return complete
 
 

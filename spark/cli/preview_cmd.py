@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from spark.cli import cli
-from spark.cli.render_cmd import default_issue
 from spark.config import load_settings
 from spark.preview import make_server
+from spark.review import default_issue
 from spark.review_file import validate_issue_name
 
 

@@ -7,30 +7,23 @@ from pathlib import Path
 
 import click
 
+from spark.archive import build_site
 from spark.cli import cli
-from spark.config import Settings, load_settings
+from spark.config import load_settings
 from spark.render import render_issue
-
-
-def default_issue(settings: Settings, now: datetime) -> str:
-    """The next issue: next month's if its review file exists, else the newest issue."""
-    local = now.astimezone(settings.tz)
-    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
-    upcoming = f"{year:04d}-{month:02d}"
-    if (settings.issues_dir / upcoming / "review.yaml").exists():
-        return upcoming
-    existing = sorted(p.parent.name for p in settings.issues_dir.glob("*-*/review.yaml"))
-    return existing[-1] if existing else upcoming
+from spark.review import default_issue
 
 
 @cli.command("render")
 @click.argument("issue", required=False, metavar="[YYYY-MM]")
 @click.pass_obj
 def render_command(root: Path, issue: str | None) -> None:
-    """Render the email (HTML and text) of every edition into issues/YYYY-MM/.
+    """Render the email (HTML and text) of every edition into issues/YYYY-MM/, then
+    rebuild the archive in site/.
 
     Prints the files written and the preflight warnings of each edition (the same rules
-    `spark send` enforces). A sent issue is frozen: its email is not rewritten.
+    `spark send` enforces). A sent issue is frozen: its email is not rewritten. The archive
+    publishes sent issues only, so an approved issue appears there once it is sent.
 
     \b
     Example:
@@ -54,3 +47,8 @@ def render_command(root: Path, issue: str | None) -> None:
                 click.echo(f"  - {warning}")
         else:
             click.echo(f"preflight ({language}): ok")
+    report = build_site(settings)
+    click.echo(
+        f"archive: {len(report.written)} file(s) written, {len(report.unchanged)} unchanged "
+        f"in {settings.site_dir}"
+    )

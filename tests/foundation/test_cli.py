@@ -37,7 +37,9 @@ def test_every_verb_has_help_with_an_example(verb: str) -> None:
 
 
 def test_console_entry_point_runs() -> None:
-    out = subprocess.run([sys.executable, "-m", "spark", "--version"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "spark", "--version"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and __version__ in out.stdout
 
 
@@ -45,7 +47,11 @@ def test_console_entry_point_runs() -> None:
     ("edit", "line", "words"),
     [
         ("    colour: blue\n", 9, "unknown key 'colour'"),
-        ("  - id: demo-a\n    name: Copy\n    url: https://x.example.ca/f\n", 9, "duplicate source id"),
+        (
+            "  - id: demo-a\n    name: Copy\n    url: https://x.example.ca/f\n",
+            9,
+            "duplicate source id",
+        ),
     ],
 )
 def test_bad_sources_file_exits_2_and_writes_nothing(
@@ -65,7 +71,9 @@ def test_bad_sources_file_exits_2_and_writes_nothing(
 
 
 def test_bad_section_in_sources_exits_2(newsletter: Path) -> None:
-    shutil.copy(Path(__file__).parents[2] / "examples/demo/sources.yaml", newsletter / "sources.yaml")
+    shutil.copy(
+        Path(__file__).parents[2] / "examples/demo/sources.yaml", newsletter / "sources.yaml"
+    )
     text = (newsletter / "sources.yaml").read_text(encoding="utf-8")
     (newsletter / "sources.yaml").write_text(text.replace("section: research", "section: news", 1))
     result = CliRunner().invoke(cli, ["--root", str(newsletter), "ingest"])
