@@ -53,7 +53,7 @@ def main() -> None:
 
 
 # Each verb's module registers itself on `cli` when imported.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("ingest_cmd", "status_cmd")
 
 
 def _register() -> None:
