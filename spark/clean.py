@@ -137,11 +137,11 @@ def clean_entry(
         if entry.content_html and entry.summary_html
         else ""
     )
+    if not link and not title:
+        return None
     text = plain_text(body_html)
     if not title:
         title = shorten(text, 120) if text else ""
-    if not link and not title:
-        return None
     if not link:
         # No link: identify it by guid if that is a URL, else the page it came from.
         link = _http_url(entry.guid, base_url) or base_url

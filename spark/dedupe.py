@@ -12,32 +12,9 @@ from spark.classify import fold
 TITLE_WINDOW = timedelta(days=4)
 _WORD = re.compile(r"\w+")
 _SHORT = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "of",
-        "and",
-        "in",
-        "on",
-        "for",
-        "to",
-        "is",
-        "with",
-        "le",
-        "la",
-        "les",
-        "de",
-        "des",
-        "du",
-        "et",
-        "un",
-        "une",
-        "en",
-        "au",
-        "aux",
-    ]
-)
+    {"the", "a", "an", "of", "and", "in", "on", "for", "to", "is", "with",
+     "le", "la", "les", "de", "des", "du", "et", "un", "une", "en", "au", "aux"}
+)  # fmt: skip
 MIN_WORDS = 4  # shorter titles ("Editorial", "News roundup") are too generic to compare
 SIMILARITY = 0.8
 

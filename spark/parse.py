@@ -90,6 +90,16 @@ def parse_feed(
         base = urljoin(url, feed_link) if url and not url.startswith("file:") else feed_link
     language = (feed.get("language") or "")[:2].lower() or None
     entries = [_entry(e, language) for e in d.entries]
+    unreadable = sum(
+        1
+        for e, p in zip(d.entries, entries, strict=True)
+        if (dict.get(e, "published") or dict.get(e, "updated")) and not (p.published or p.updated)
+    )
+    if unreadable:
+        warnings.append(
+            f"{unreadable} entries have dates Spark cannot read; "
+            "they are dated when Spark first saw them"
+        )
     return entries, base, warnings
 
 
@@ -127,7 +137,8 @@ def _entry(e: Any, feed_language: str | None) -> ParsedEntry:
         summary_html=e.get("summary") or None,
         content_html=content[0].get("value") if content else None,
         published=_when(e.get("published_parsed")),
-        updated=_when(e.get("updated_parsed")),
+        # dict.get: FeedParserDict would fall back to published_parsed, with a warning
+        updated=_when(dict.get(e, "updated_parsed")),
         author=e.get("author") or None,
         image_urls=tuple(images),
         enclosures=enclosures,
@@ -219,20 +230,15 @@ def parse_source(
     except Exception as exc:  # a parser bug must not stop the run; say what happened
         return ParseResult(error=f"the content could not be read ({type(exc).__name__}: {exc})")
     cleaned: list[CleanEntry] = []
-    dropped = undated = 0
+    dropped = 0
     for entry in parsed:
         item = clean_entry(entry, base_url=base, now=now, summary_chars=summary_chars)
         if item is None:
             dropped += 1
             continue
-        undated += not item.dated
         cleaned.append(item)
     if dropped:
         warnings.append(f"{dropped} entries had neither a title nor a link and were skipped")
-    if undated:
-        warnings.append(
-            f"{undated} entries had no usable date; they are dated when Spark first saw them"
-        )
     return ParseResult(tuple(cleaned), None, "; ".join(warnings) or None)
 
 
