@@ -44,6 +44,8 @@ MAX_HTML_CHARS = 50_000  # the review needs a summary, not a whole book
 MAX_TITLE_CHARS = 500
 FUTURE_TOLERANCE = timedelta(days=1)
 _SPACES = re.compile(r"\s+")
+_MARKUP = re.compile(r"<[a-zA-Z/!?]")
+_BEFORE_STOP = re.compile(r" ([.,)])")  # left by the tag-spacing above ("<b>x</b>.")
 _IMG_SRC = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)"')
 
 
@@ -93,14 +95,22 @@ def sanitize_html(fragment: str, base_url: str = "") -> str:
 
 
 def plain_text(fragment: str) -> str:
-    """Text of an HTML fragment: tags gone (script/style content too), entities decoded."""
+    """Text of an HTML fragment: tags gone (script/style content too), entities decoded.
+
+    Feeds often escape their HTML twice; markup that appears once entities are decoded is
+    stripped too (twice at most), so no tag survives even as text."""
     if not fragment:
         return ""
-    if "<" not in fragment and "&" not in fragment:
-        return _SPACES.sub(" ", fragment).strip()
-    # A space before each tag keeps words of adjacent blocks apart ("<p>a</p><p>b</p>").
-    stripped = nh3.clean(fragment.replace("<", " <"), tags=set(), strip_comments=True)
-    return _SPACES.sub(" ", html.unescape(stripped)).strip()
+    text = fragment
+    for _ in range(3):
+        if "<" not in text and "&" not in text:
+            break
+        # A space before each tag keeps words of adjacent blocks apart ("<p>a</p><p>b</p>").
+        stripped = nh3.clean(text.replace("<", " <"), tags=set(), strip_comments=True)
+        text = html.unescape(stripped)
+        if not _MARKUP.search(text):
+            break
+    return _BEFORE_STOP.sub(r"\1", _SPACES.sub(" ", text)).strip()
 
 
 def shorten(text: str, limit: int) -> str:

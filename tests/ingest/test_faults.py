@@ -141,8 +141,8 @@ FAULTS = {
     "truncated-early": "/truncated-early", "bomb": "/bomb",
     "huge": "/huge", "huge-unsized": "/huge-unsized",
 }  # fmt: skip
-DEGRADED = {"truncated": "/truncated", "wrong-encoding": "/wrong-encoding", "no-link-title": "/no-link-title",
-            "bad-dates": "/bad-dates"}  # fmt: skip
+DEGRADED = {"truncated": "/truncated", "wrong-encoding": "/wrong-encoding",
+            "no-link-title": "/no-link-title", "bad-dates": "/bad-dates"}  # fmt: skip
 HEALTHY = {"good": "/good", "good-gzip": "/good-gzip"}
 
 
