@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from spark.errors import StoreError
 from spark.models import Item, JobRun, SourceState, Subscriber
@@ -118,6 +119,32 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+_UPSERT_ITEM = """INSERT INTO items (id, source_id, guid, url, canonical_url, title,
+        summary_html, summary_text, image_url, author, published, first_seen,
+        language, format, section, region, tags, duplicate_of, content_hash)
+    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+    ON CONFLICT (id) DO UPDATE SET url=excluded.url,
+        canonical_url=excluded.canonical_url, title=excluded.title,
+        summary_html=excluded.summary_html, summary_text=excluded.summary_text,
+        image_url=excluded.image_url, author=excluded.author,
+        published=excluded.published, language=excluded.language,
+        format=excluded.format, section=excluded.section,
+        region=excluded.region, tags=excluded.tags,
+        duplicate_of=COALESCE(items.duplicate_of, excluded.duplicate_of),
+        content_hash=excluded.content_hash
+    WHERE items.content_hash != excluded.content_hash"""
+
+
+class ItemKey(NamedTuple):
+    """The few fields of a stored item that deduplication compares."""
+
+    id: str
+    source_id: str
+    canonical_url: str
+    title: str
+    published: datetime
+    duplicate_of: str | None
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -246,23 +273,7 @@ class Store:
             return 0
         with self.transaction() as db:
             before = db.total_changes
-            db.executemany(
-                """INSERT INTO items (id, source_id, guid, url, canonical_url, title,
-                       summary_html, summary_text, image_url, author, published, first_seen,
-                       language, format, section, region, tags, duplicate_of, content_hash)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT (id) DO UPDATE SET url=excluded.url,
-                       canonical_url=excluded.canonical_url, title=excluded.title,
-                       summary_html=excluded.summary_html, summary_text=excluded.summary_text,
-                       image_url=excluded.image_url, author=excluded.author,
-                       published=excluded.published, language=excluded.language,
-                       format=excluded.format, section=excluded.section,
-                       region=excluded.region, tags=excluded.tags,
-                       duplicate_of=COALESCE(items.duplicate_of, excluded.duplicate_of),
-                       content_hash=excluded.content_hash
-                   WHERE items.content_hash != excluded.content_hash""",
-                rows,
-            )
+            db.executemany(_UPSERT_ITEM, rows)
             return db.total_changes - before
 
     def items(self, *, since: datetime | None = None, unpublished: bool = False) -> list[Item]:
@@ -275,6 +286,42 @@ class Store:
             sql += " AND published_in IS NULL"
         sql += " ORDER BY published DESC, id"
         return [_item(r) for r in self.db.execute(sql, args)]
+
+    def item_hashes(self, ids: Iterable[str]) -> dict[str, str]:
+        """content_hash of each stored item among `ids` (to tell new, changed, unchanged)."""
+        found: dict[str, str] = {}
+        batch = list(ids)
+        for start in range(0, len(batch), 500):
+            chunk = batch[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                (r[0], r[1])
+                for r in self.db.execute(
+                    f"SELECT id, content_hash FROM items WHERE id IN ({marks})", chunk
+                )
+            )
+        return found
+
+    def item_keys(self, *, since: datetime) -> list[ItemKey]:
+        """What deduplication needs of the items first seen or published since `since`."""
+        rows = self.db.execute(
+            """SELECT id, source_id, canonical_url, title, published, duplicate_of FROM items
+               WHERE first_seen >= ? OR published >= ? ORDER BY first_seen, id""",
+            (_ts(since), _ts(since)),
+        )
+        return [ItemKey(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5]) for r in rows]
+
+    def save_ingest(self, items: Iterable[Item], states: Iterable[SourceState]) -> int:
+        """Items and source states of one run in one transaction; returns rows changed."""
+        rows = [_item_row(i) for i in items]
+        with self.transaction() as db:
+            before = db.total_changes
+            if rows:
+                db.executemany(_UPSERT_ITEM, rows)
+            changed = db.total_changes - before
+            for state in states:
+                self.save_source_state(state)
+        return changed
 
     def count_items(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM items").fetchone()[0])

@@ -54,13 +54,16 @@ def main() -> None:
 
 # Each verb's module registers itself on `cli` when imported.
 COMMAND_MODULES: tuple[str, ...] = (
-    "schedule_cmd",
+    "demo_cmd",
+    "ingest_cmd",
+    "review_cmd",
     "render_cmd",
-    "preview_cmd",
+    "archive_cmd",
     "send_cmd",
     "subscribers_cmd",
-    "archive_cmd",
-    "review_cmd",
+    "status_cmd",
+    "schedule_cmd",
+    "preview_cmd",
 )
 
 

@@ -1,0 +1,107 @@
+"""Parser tests: each input file in data/ has its expected output beside it (*.expected.json).
+
+Regenerate an expectation after a deliberate change with SPARK_REGEN=1 and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from spark.clean import plain_text, sanitize_html, shorten
+from spark.models import PageSelectors
+from spark.normalize import canonical_url
+from spark.parse import parse_source
+from tests.ingest.conftest import DATA, NOW
+
+SELECTORS = PageSelectors(item="li.post", title=".post-title", link="a.more",
+                          date="time", summary=".excerpt")  # fmt: skip
+CASES = {
+    "ontario-research.xml": ("feed", None, "file:///feeds/ontario-research.xml"),
+    "edmag-national.xml": ("feed", None, "file:///feeds/edmag-national.xml"),
+    "nb-bilingual.xml": ("feed", None, "file:///feeds/nb-bilingual.xml"),
+    "listing.html": ("page", SELECTORS, "https://yukon-schools.example.ca/news/"),
+}
+
+
+def _as_json(name: str) -> list[dict[str, object]]:
+    kind, selectors, url = CASES[name]
+    result = parse_source(kind, selectors, (DATA / name).read_bytes(), {}, url, NOW, 200)
+    assert result.error is None
+    return [
+        {
+            "guid": e.guid,
+            "url": e.url,
+            "canonical_url": e.canonical_url,
+            "title": e.title,
+            "summary_html": e.summary_html,
+            "summary_text": e.summary_text,
+            "image_url": e.image_url,
+            "author": e.author,
+            "published": e.published.isoformat(),
+            "enclosures": [list(x) for x in e.enclosures],
+            "categories": list(e.categories),
+        }  # fmt: skip
+        for e in result.entries
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_parsed_entries_match_the_stored_expectation(name: str) -> None:
+    expected_path = DATA / (name.rsplit(".", 1)[0] + ".expected.json")
+    got = _as_json(name)
+    if os.environ.get("SPARK_REGEN") or not expected_path.exists():
+        expected_path.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    assert got == json.loads(expected_path.read_text("utf-8"))
+
+
+def test_page_source_is_read_with_selectors_and_cleaned() -> None:
+    entries = _as_json("listing.html")
+    assert [e["title"] for e in entries] == [
+        "Land-based learning week",
+        "New early-learning classrooms open",
+    ]
+    assert entries[0]["canonical_url"] == (
+        "https://yukon-schools.example.ca/news/land-based-learning-week/"
+    )
+    assert entries[0]["image_url"] == "https://yukon-schools.example.ca/img/land.jpg"
+    assert entries[0]["published"] == "2026-11-02T16:00:00+00:00"
+    assert "javascript" not in str(entries[1]) and "onclick" not in str(entries[1])
+
+
+def test_html_instead_of_a_feed_is_named_plainly() -> None:
+    result = parse_source("feed", None, (DATA / "listing.html").read_bytes(), {}, "", NOW, 200)
+    assert result.error is not None and "web page (HTML), not a feed" in result.error
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTPS://News.Example.COM:443/a/?utm_source=x&b=2&a=1#top", "https://news.example.com/a/?a=1&b=2"),
+        ("http://x.example/p?fbclid=1&gclid=2&mc_cid=3&mc_eid=4", "http://x.example/p"),
+        ("https://x.example", "https://x.example/"),
+        ("https://x.example:8443/p?id=7", "https://x.example:8443/p?id=7"),
+    ],
+)  # fmt: skip
+def test_canonical_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
+def test_summary_cut_at_a_word_boundary() -> None:
+    text = "Small-group tutoring three times a week closed most of the Grade 6 math gap"
+    short = shorten(text, 30)
+    assert len(short) <= 30 and short.endswith("…")
+    assert text.startswith(short[:-1]) and text[len(short) - 1] == " "
+
+
+def test_sanitizer_keeps_structure_and_makes_urls_absolute() -> None:
+    html = '<p>See <a href="/r">this</a><img src="i.png" onerror="x()" style="a:b"></p>'
+    clean = sanitize_html(html, "https://site.example/blog/post")
+    assert clean == (
+        '<p>See <a href="https://site.example/r" rel="noopener noreferrer nofollow">this</a>'
+        '<img src="https://site.example/blog/i.png"></p>'
+    )
+    assert plain_text("<p>a</p><p>b &amp; c</p><script>x()</script>") == "a b & c"
