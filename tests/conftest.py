@@ -29,9 +29,13 @@ def newsletter(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    """Debian's Chromium, headless, driven by Playwright (no browser download).
+
+    Module-scoped: Playwright's sync API holds an event loop on this thread while it runs,
+    which would stop later tests of code that uses asyncio.run (ingest).
+    """
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

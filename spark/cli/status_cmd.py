@@ -98,5 +98,65 @@ def _ago(when: datetime | None, now: datetime) -> str:
     return f"{seconds / 86400:.0f} days ago"
 
 
-# Other stages append their panels here (current issue, last send, next scheduled runs).
-PANELS: list[Panel] = [sources_panel]
+def issue_panel(settings: Settings, store: Store, now: datetime) -> RenderableType:
+    """The current issue: its state, picks per section and what is still undecided."""
+    from spark.review import default_issue, review_path
+    from spark.review_file import parse_issue
+
+    name = default_issue(settings, now)
+    path = review_path(settings, name)
+    if not path.exists():
+        return f"Issue {name}: no review file yet (run `spark review {name}`)"
+    issue, problems = parse_issue(path.read_text(encoding="utf-8"), path, settings)
+    if issue is None:
+        return f"Issue {name}: the review file cannot be read; run `spark review --check`"
+    picked = ", ".join(f"{s} {len(issue.picked(s))}" for s in issue.sections)
+    undecided = sum(1 for i in issue.items if i.pick is None)
+    text = f"Issue {name}: [bold]{issue.status}[/]; picked {picked}; {undecided} undecided"
+    if issue.send_at is not None:
+        text += f"; sends at {issue.send_at:%Y-%m-%d %H:%M %Z}"
+    if problems:
+        text += f"\n  [yellow]{len(problems)} problem(s): run `spark review --check`[/]"
+    return text
+
+
+def send_panel(settings: Settings, store: Store, now: datetime) -> RenderableType | None:
+    from spark.send import last_send_summary
+
+    summary = last_send_summary(store)
+    if summary is None:
+        return "Last send: none yet"
+    table = Table(title=f"Last send: issue {summary.issue}")
+    for name in ("edition", "status", "started", "recipients", "batches", "failed", "in doubt",
+                 "message ids"):  # fmt: skip
+        table.add_column(name)
+    for e in summary.editions:
+        table.add_row(
+            e.edition, e.status, f"{e.started:%Y-%m-%d %H:%M} UTC", str(e.recipients),
+            str(e.batches), str(e.failed), str(e.in_doubt), ", ".join(e.message_ids[:3])
+            + (" …" if len(e.message_ids) > 3 else ""),
+        )  # fmt: skip
+    return table
+
+
+def consent_panel(settings: Settings, store: Store, now: datetime) -> RenderableType | None:
+    from spark.subscribers import expiring_consents
+
+    expiring = expiring_consents(store, now)
+    if not expiring:
+        return None
+    lines = [f"[yellow]{len(expiring)} implied consent(s) lapse within 60 days[/] "
+             "(ask these subscribers to confirm, or they stop receiving Spark):"]  # fmt: skip
+    lines += [f"  {sub.email}: {expires.isoformat()}" for sub, expires in expiring[:10]]
+    return "\n".join(lines)
+
+
+def schedule_panel(settings: Settings, store: Store, now: datetime) -> RenderableType | None:
+    from spark.schedule import schedule_status, status_table
+
+    if not settings.schedule.jobs:
+        return None
+    return status_table(schedule_status(settings))
+
+
+PANELS: list[Panel] = [sources_panel, issue_panel, send_panel, consent_panel, schedule_panel]
