@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from spark.clean import CleanEntry
@@ -64,12 +64,21 @@ def item_format(entry: CleanEntry) -> str:
     if entry.url.lower().split("?")[0].endswith(".pdf"):
         return "report"
     words = fold(" ".join((entry.title, *entry.categories)))
-    for fmt, keywords in _FORMAT_WORDS:
-        if any(_has(words, fold(k)) for k in keywords):
+    for fmt, pattern in _format_patterns():
+        if pattern.search(words):
             return fmt
     return "article"
 
 
+@cache
+def _format_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple(
+        (fmt, re.compile("|".join(rf"(?<!\w){re.escape(fold(k))}(?!\w)" for k in keywords)))
+        for fmt, keywords in _FORMAT_WORDS
+    )
+
+
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Case- and accent-insensitive form used to match keywords."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

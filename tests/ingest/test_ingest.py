@@ -85,8 +85,13 @@ def test_second_run_is_conditional_and_stores_nothing_new(root: Path) -> None:
                 reply(req, 200, feed.encode(), {"Last-Modified": stamp})
 
     with serve(handler) as base:
-        write_sources(root, [{"id": "etag", "name": "E", "url": base + "/etag", "language": "en"},
-                             {"id": "lm", "name": "L", "url": base + "/lm", "language": "en"}])  # fmt: skip
+        write_sources(
+            root,
+            [
+                {"id": "etag", "name": "E", "url": base + "/etag", "language": "en"},
+                {"id": "lm", "name": "L", "url": base + "/lm", "language": "en"},
+            ],
+        )
         first, data1 = _run(root)
         second, data2 = _run(root, NOW + timedelta(hours=6))
     assert first.new == 8  # type: ignore[attr-defined]
@@ -118,9 +123,14 @@ def test_same_story_with_different_tracking_is_one_candidate(root: Path) -> None
               "pubDate": "Sat, 07 Nov 2026 09:00:00 GMT"}])  # fmt: skip
     feeds = {"/a": a.encode(), "/b": b.encode(), "/c": c.encode()}
     with serve(lambda req: reply(req, 200, feeds[req.path])) as base:
-        write_sources(root, [{"id": "src-b", "name": "B", "url": base + "/b", "language": "en"},
-                             {"id": "src-a", "name": "A", "url": base + "/a", "language": "en"},
-                             {"id": "src-c", "name": "C", "url": base + "/c", "language": "en"}])  # fmt: skip
+        write_sources(
+            root,
+            [
+                {"id": "src-b", "name": "B", "url": base + "/b", "language": "en"},
+                {"id": "src-a", "name": "A", "url": base + "/a", "language": "en"},
+                {"id": "src-c", "name": "C", "url": base + "/c", "language": "en"},
+            ],
+        )
         _report, data = _run(root)
     items = {i.source_id + ":" + i.title[:10]: i for i in data["items"]}  # type: ignore[attr-defined]
     first = items["src-a:Tutoring c"]
@@ -160,7 +170,7 @@ def test_permanent_redirect_is_remembered(root: Path) -> None:
     with serve(handler) as base:
         write_sources(root, [{"id": "moved", "name": "M", "url": base + "/old", "language": "en"}])
         _r, data = _run(root)
-        _r2, data2 = _run(root, NOW + timedelta(hours=1))
+        _r2, _data2 = _run(root, NOW + timedelta(hours=1))
     assert data["states"]["moved"].url == base + "/new"  # type: ignore[index]
     assert paths == ["/old", "/new", "/new"]
 
@@ -168,8 +178,13 @@ def test_permanent_redirect_is_remembered(root: Path) -> None:
 def test_cli_ingest_and_status(root: Path) -> None:
     good = rss([{"title": "A working feed item", "link": "https://ok.example/1"}]).encode()
     with serve(lambda req: reply(req, 200, good) if req.path == "/ok" else reply(req, 404)) as base:
-        write_sources(root, [{"id": "fine", "name": "Fine", "url": base + "/ok", "language": "en"},
-                             {"id": "zz-broken", "name": "Broken", "url": base + "/missing"}])  # fmt: skip
+        write_sources(
+            root,
+            [
+                {"id": "fine", "name": "Fine", "url": base + "/ok", "language": "en"},
+                {"id": "zz-broken", "name": "Broken", "url": base + "/missing"},
+            ],
+        )
         runner = CliRunner()
         result = runner.invoke(cli, ["--root", str(root), "ingest"])
         assert result.exit_code == 1, result.output

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
@@ -44,7 +43,7 @@ def _as_json(name: str) -> list[dict[str, object]]:
             "published": e.published.isoformat(),
             "enclosures": [list(x) for x in e.enclosures],
             "categories": list(e.categories),
-        }  # fmt: skip
+        }
         for e in result.entries
     ]
 

@@ -1,0 +1,252 @@
+"""bench/ingest: 300 sources x 50 entries from a loopback server with 100 ms latency.
+
+Prints wall time, items per second and peak memory (RSS of Spark's processes: the main
+one plus its parse workers, sampled from /proc; the feed server runs in its own process
+and is not counted) for (a) a cold run and (b) a run where every source answers 304,
+against (c) baselines measured in the same run: a sequential `httpx.get` +
+`feedparser.parse` loop, and the bare `feedparser.parse` CPU time of the corpus.
+
+    .venv/bin/python -m bench.ingest [--sources 300] [--entries 50] [--latency 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import multiprocessing
+import os
+import shutil
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+_ROOTS = [
+    "students",
+    "teachers",
+    "learning",
+    "school",
+    "research",
+    "literacy",
+    "numeracy",
+    "classroom",
+    "board",
+    "province",
+    "evidence",
+    "outcomes",
+    "reading",
+    "math",
+    "wellbeing",
+    "inclusion",
+    "assessment",
+    "study",
+    "program",
+    "results",
+    "early",
+    "years",
+    "community",
+    "families",
+    "support",
+    "practice",
+]
+# Real titles draw on thousands of words; 25 roots x 8 endings keeps titles distinct enough.
+WORDS = [r + e for r in _ROOTS for e in ("", "s", "ing", "al", "ed", "er", "ly", "ment")]
+
+
+def make_feed(source: int, entries: int) -> bytes:
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel>',
+        f"<title>Source {source}</title><link>https://src{source}.example.ca/</link>",
+    ]
+    for n in range(entries):
+        h = int(hashlib.sha1(f"{source}-{n}".encode()).hexdigest(), 16)
+        title = " ".join(WORDS[(h >> (5 * k)) % len(WORDS)] for k in range(9)).capitalize()
+        body = " ".join(WORDS[(h >> (3 * k)) % len(WORDS)] for k in range(80))
+        parts.append(
+            f"<item><title>{title} {source}-{n}</title>"
+            f"<link>https://src{source}.example.ca/{n}?utm_source=rss</link>"
+            f"<guid>src{source}-{n}</guid>"
+            f"<pubDate>Tue, {1 + n % 28:02d} Sep 2026 10:00:00 GMT</pubDate>"
+            f'<description><![CDATA[<p>{body[:300]} <a href="/more/{n}">more</a></p>'
+            f'<p><img src="/img/{n}.jpg"> {body[300:]}</p>]]></description>'
+            f'<media:thumbnail url="https://src{source}.example.ca/t/{n}.jpg"/>'
+            "</item>"
+        )
+    parts.append("</channel></rss>")
+    return "\n".join(parts).encode()
+
+
+def _serve(port_out: multiprocessing.Queue, sources: int, entries: int, latency: float) -> None:
+    feeds = {f"/feed/{s}": make_feed(s, entries) for s in range(sources)}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            time.sleep(latency)
+            body = feeds.get(self.path.split("?")[0], b"")
+            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 512
+
+    server = Server(("127.0.0.1", 0), Handler)
+    port_out.put(server.server_address[1])
+    server.serve_forever(poll_interval=0.05)
+
+
+class PeakRSS:
+    """Peak of (this process + its children) resident memory, sampled from /proc."""
+
+    def __init__(self, exclude: set[int]) -> None:
+        self.exclude = exclude
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _rss(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def _children(self) -> list[int]:
+        pids: list[int] = []
+        for task in os.listdir(f"/proc/{os.getpid()}/task"):
+            try:
+                with open(f"/proc/{os.getpid()}/task/{task}/children") as f:
+                    pids += [int(p) for p in f.read().split()]
+            except OSError:
+                pass
+        return [p for p in pids if p not in self.exclude]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = self._rss(os.getpid()) + sum(self._rss(p) for p in self._children())
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sources", type=int, default=300)
+    parser.add_argument("--entries", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument(
+        "--auto-every",
+        type=int,
+        default=10,
+        help="every Nth source has `language: auto` (language detection)",
+    )
+    args, _ = parser.parse_known_args()
+    n, entries, latency = args.sources, args.entries, args.latency
+
+    queue: multiprocessing.Queue = multiprocessing.get_context("fork").Queue()
+    server = multiprocessing.get_context("fork").Process(
+        target=_serve, args=(queue, n, entries, latency), daemon=True
+    )
+    server.start()
+    port = queue.get(timeout=60)
+    base = f"http://127.0.0.1:{port}"
+
+    import feedparser
+    import httpx
+
+    from spark.config import IngestSettings, Settings
+    from spark.ingest import ingest
+    from spark.models import Source
+    from spark.store import Store
+
+    cores = os.cpu_count() or 1
+    workdir = Path(tempfile.mkdtemp(prefix="spark-bench-ingest-"))
+    try:
+        settings = Settings(root=workdir, ingest=IngestSettings(concurrency=32))
+        sources = [
+            Source(id=f"src-{s}", name=f"Source {s}", url=f"{base}/feed/{s}",
+                   language="auto" if args.auto_every and s % args.auto_every == 0 else "en")
+            for s in range(n)
+        ]  # fmt: skip
+        now = datetime(2026, 10, 1, tzinfo=UTC)
+        total_entries = n * entries
+        print(f"corpus: {n} sources x {entries} entries, {latency * 1000:.0f} ms latency, "
+              f"{cores} cores")  # fmt: skip
+
+        with Store(workdir / "spark.db") as store:
+            with PeakRSS({server.pid}) as mem_cold:
+                t0 = time.perf_counter()
+                cold = ingest(settings, sources, store, now=now)
+                cold_s = time.perf_counter() - t0
+            stored = store.count_items()
+            with PeakRSS({server.pid}) as mem_304:
+                t0 = time.perf_counter()
+                warm = ingest(settings, sources, store, now=now)
+                warm_s = time.perf_counter() - t0
+        assert not cold.failed, cold.failed
+        assert all(s.status == "not modified" for s in warm.sources), "expected all 304"
+
+        bodies: list[bytes] = []
+        t0 = time.perf_counter()
+        for s in range(n):
+            response = httpx.get(f"{base}/feed/{s}", timeout=30)
+            bodies.append(response.content)
+            feedparser.parse(response.content)
+        seq_s = time.perf_counter() - t0
+
+        c0 = time.process_time()
+        for body in bodies:
+            feedparser.parse(body)
+        bare_cpu = time.process_time() - c0
+        floor = bare_cpu / cores
+
+        mb = 1024 * 1024
+        print(
+            f"(a) cold run        : {cold_s:6.2f} s  {stored / cold_s:8.0f} items/s  "
+            f"peak {mem_cold.peak / mb:5.0f} MB  ({stored} items stored of {total_entries})"
+        )
+        print(f"(b) all-304 run     : {warm_s:6.2f} s  peak {mem_304.peak / mb:5.0f} MB")
+        print(
+            f"(c) sequential httpx.get + feedparser.parse: {seq_s:6.2f} s  "
+            f"{total_entries / seq_s:8.0f} items/s"
+        )
+        print(f"    bare feedparser.parse CPU: {bare_cpu:6.2f} s  / {cores} cores = {floor:.2f} s")
+        print(f"ratios: sequential / cold = {seq_s / cold_s:.1f}x (target >= 5x); "
+              f"cold / (bare CPU / cores) = {cold_s / floor:.2f} (target <= 1.5); "
+              f"all-304 {warm_s:.2f} s (target < 2 s); "
+              f"peak {max(mem_cold.peak, mem_304.peak) / mb:.0f} MB (target < 300 MB)")  # fmt: skip
+    finally:
+        server.terminate()
+        server.join(5)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
