@@ -17,9 +17,10 @@ from spark.review_file import read_issue
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("demo") / "demo"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(root.parent)}  # no SENDGRID_API_KEY: the outbox
     out = subprocess.run(
         [sys.executable, "-m", "spark", "demo", str(root)],
-        capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(root.parent)},
+        capture_output=True, text=True, timeout=300, env=env,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     return root, out.stdout
