@@ -17,6 +17,20 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
+def _running(server: _Server) -> Iterator[str]:
+    """Serve on a daemon thread until the block ends; yields the base URL."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
 def serve(handler: Handler) -> Iterator[str]:
     """Serve `handler(request)` for every request on 127.0.0.1; yields the base URL."""
 
@@ -35,16 +49,8 @@ def serve(handler: Handler) -> Iterator[str]:
         do_PUT = do_GET
         do_PATCH = do_GET
 
-    server = _Server(("127.0.0.1", 0), RequestHandler)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _running(_Server(("127.0.0.1", 0), RequestHandler)) as url:
+        yield url
 
 
 def reply(
@@ -73,13 +79,5 @@ def serve_directory(root: str) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = _Server(("127.0.0.1", 0), functools.partial(Quiet, directory=root))
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _running(_Server(("127.0.0.1", 0), functools.partial(Quiet, directory=root))) as url:
+        yield url
