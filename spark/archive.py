@@ -23,7 +23,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from spark.archive_pages import issue_path, lang_root, render_site
+from spark.archive_pages import (
+    PACKAGE_TEMPLATES,
+    IssueRender,
+    issue_path,
+    lang_root,
+    render_site,
+)
 from spark.archive_search import BUNDLE, build_search_index
 from spark.config import Settings
 from spark.errors import InputError, Problem, ReviewFileError
@@ -32,6 +38,7 @@ from spark.models import Issue
 from spark.review_file import ISSUE_RE, issue_from_yaml, parse_issue
 
 CACHE_FILE = "archive-cache.pickle"
+RENDER_CACHE_DIR = "archive-pages"  # one file per rendered issue edition
 CACHE_VERSION = 1
 _SENT = re.compile(r"^status:\s*['\"]?sent\b", re.MULTILINE)
 
@@ -64,7 +71,9 @@ def build_site(settings: Settings, *, now: datetime | None = None) -> BuildRepor
     """
     del now
     issues = load_public_issues(settings)
-    files = render_site(issues, settings)
+    cache = _RenderCache(settings)
+    files = render_site(issues, settings, cache)
+    cache.prune()
     site = settings.site_dir
     written: list[str] = []
     unchanged: list[str] = []
@@ -220,6 +229,72 @@ def _save_cache(path: Path, settings: Settings, issues: dict[str, Issue | None])
     # The cache only saves time; the archive is right without it.
     with contextlib.suppress(OSError):
         atomic_write_bytes(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+class _RenderCache:
+    """Rendered issues in `.spark/archive-pages/`, named by content and render fingerprint.
+
+    A file's name hashes the issue, its edition, the settings and every template and
+    rendering module, so any change to what a page is made of misses the cache.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.folder = settings.state_dir / RENDER_CACHE_DIR
+        self.fingerprint = _render_fingerprint(settings)
+        self.used: set[str] = set()
+
+    def _name(self, key: str) -> str:
+        return hashlib.sha256(f"{self.fingerprint}\0{key}".encode()).hexdigest() + ".pickle"
+
+    def get(self, key: str) -> IssueRender | None:
+        name = self._name(key)
+        self.used.add(name)
+        try:
+            with (self.folder / name).open("rb") as fh:
+                value = pickle.load(fh)
+        except (
+            OSError,
+            pickle.PickleError,
+            EOFError,
+            AttributeError,
+            ImportError,
+            ValueError,
+            TypeError,
+        ):
+            return None
+        return value if isinstance(value, IssueRender) else None
+
+    def put(self, key: str, value: IssueRender) -> None:
+        name = self._name(key)
+        self.used.add(name)
+        # The cache only saves time; the archive is right without it.
+        with contextlib.suppress(OSError):
+            atomic_write_bytes(
+                self.folder / name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            )
+
+    def prune(self) -> None:
+        if not self.folder.is_dir():
+            return
+        for path in self.folder.glob("*.pickle"):
+            if path.name not in self.used:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+def _render_fingerprint(settings: Settings) -> str:
+    digest = hashlib.sha256(f"{CACHE_VERSION}\0{settings!r}".encode())
+    code = Path(__file__).parent
+    sources = [code / "archive_pages.py", code / "i18n.py"]
+    for folder in (settings.root / "templates" / "site", PACKAGE_TEMPLATES):
+        if folder.is_dir():
+            sources.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
+    for path in sources:
+        digest.update(str(path).encode() + b"\0")
+        with contextlib.suppress(OSError):
+            digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def _remove_stale_issue_pages(site: Path, expected: set[str], settings: Settings) -> list[str]:

@@ -10,12 +10,13 @@ canonical, Open Graph, feed and sitemap URLs are absolute, from `settings.archiv
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from markdown_it import MarkdownIt
@@ -276,10 +277,57 @@ class _Page:
         return out
 
 
-def render_site(issues: list[Issue], settings: Settings) -> dict[str, str]:
+@dataclass(frozen=True)
+class IssueRender:
+    """Everything of one issue's edition the site needs: its view and its rendered parts."""
+
+    view: IssueView
+    page: str  # the issue page
+    items_html: str  # its items as the items page lists them
+    feed_entry: str  # its entry in the edition's feed
+
+
+class RenderCache(Protocol):
+    """Where rendered issues are kept between builds, keyed by `issue_key`."""
+
+    def get(self, key: str) -> IssueRender | None: ...
+
+    def put(self, key: str, value: IssueRender) -> None: ...
+
+
+def issue_key(issue: Issue, lang: str) -> str:
+    """The issue's content and edition; the cache adds the templates and settings."""
+    return hashlib.sha256(f"{lang}\0{issue!r}".encode()).hexdigest()
+
+
+def render_issue(
+    issue: Issue, lang: str, settings: Settings, env: Environment, md: _Markdown
+) -> IssueRender:
+    """One issue's edition: pages that depend on this issue alone."""
+    view = issue_view(issue, lang, settings, md)
+    common: dict[str, Any] = {"settings": settings, "site_langs": list(settings.editions)}
+    home = lang_root(lang)
+    page = _Page(settings, lang, view.path, view.alternates)
+    html = env.get_template("issue.html.j2").render(common, page=page, issue=view)
+    items_page = _Page(
+        settings, lang, f"{home}items/", {x: f"{lang_root(x)}items/" for x in settings.editions}
+    )
+    items_html = env.get_template("_item_list.html.j2").render(
+        common, page=items_page, items=view.items
+    )
+    feed_page = _Page(settings, lang, home, {x: lang_root(x) for x in settings.editions})
+    entry = env.get_template("_feed_entry.xml.j2").render(common, page=feed_page, issue=view)
+    return IssueRender(view=view, page=html, items_html=items_html, feed_entry=entry)
+
+
+def render_site(
+    issues: list[Issue], settings: Settings, cache: RenderCache | None = None
+) -> dict[str, str]:
     """Every file of the site as text, keyed by path relative to the site root.
 
-    `issues` are the public ones (status: sent), in any order.
+    `issues` are the public ones (status: sent), in any order. With a `cache`, an issue
+    rendered before with the same content is taken from it; the pages listing every
+    issue are assembled from the cached parts.
     """
     env = make_environment(settings)
     md = _Markdown()
@@ -287,19 +335,24 @@ def render_site(issues: list[Issue], settings: Settings) -> dict[str, str]:
     site_langs = [lang for lang in settings.editions]
     out: dict[str, str] = {}
     views: dict[str, list[IssueView]] = {lang: [] for lang in site_langs}
+    renders: dict[str, list[IssueRender]] = {lang: [] for lang in site_langs}
     for issue in ordered:
         for lang in issue_editions(issue, settings):
-            views[lang].append(issue_view(issue, lang, settings, md))
+            key = issue_key(issue, lang)
+            done = cache.get(key) if cache is not None else None
+            if done is None:
+                done = render_issue(issue, lang, settings, env, md)
+                if cache is not None:
+                    cache.put(key, done)
+            renders[lang].append(done)
+            views[lang].append(done.view)
 
     common: dict[str, Any] = {"settings": settings, "site_langs": site_langs}
     for lang in site_langs:
         home = lang_root(lang)
         all_langs = {x: lang_root(x) for x in site_langs}
-        for view in views[lang]:
-            page = _Page(settings, lang, view.path, view.alternates)
-            out[f"{view.path}index.html"] = env.get_template("issue.html.j2").render(
-                common, page=page, issue=view
-            )
+        for done in renders[lang]:
+            out[f"{done.view.path}index.html"] = done.page
         by_year: dict[str, list[IssueView]] = {}
         for view in views[lang]:
             by_year.setdefault(view.issue[:4], []).append(view)
@@ -321,7 +374,11 @@ def render_site(issues: list[Issue], settings: Settings) -> dict[str, str]:
             settings, lang, f"{home}items/", {x: f"{r}items/" for x, r in all_langs.items()}
         )
         out[f"{home}items/index.html"] = env.get_template("items.html.j2").render(
-            common, page=page, items=items, filters=filters
+            common,
+            page=page,
+            items=items,
+            filters=filters,
+            items_html="".join(r.items_html for r in renders[lang]),
         )
         page = _Page(
             settings, lang, f"{home}search/", {x: f"{r}search/" for x, r in all_langs.items()}
@@ -332,7 +389,11 @@ def render_site(issues: list[Issue], settings: Settings) -> dict[str, str]:
         page = _Page(settings, lang, home, all_langs)
         updated = max((v.published for v in views[lang]), default=datetime(2000, 1, 1, tzinfo=UTC))
         out[f"{home}feed.xml"] = env.get_template("feed.xml.j2").render(
-            common, page=page, issues=views[lang], updated=updated
+            common,
+            page=page,
+            issues=views[lang],
+            updated=updated,
+            entries="".join(r.feed_entry for r in renders[lang]),
         )
     if ROOT_LANGUAGE not in site_langs:
         # The root must answer something: point visitors to the edition that exists.
