@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from spark.classify import fold
 
@@ -19,6 +20,7 @@ MIN_WORDS = 4  # shorter titles ("Editorial", "News roundup") are too generic to
 SIMILARITY = 0.8
 
 
+@lru_cache(maxsize=1 << 16)  # a new title is looked up, then added: fold it once
 def title_words(title: str) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(fold(title)) if w not in _SHORT)
 
@@ -33,12 +35,13 @@ _BANDS, _ROWS = 4, 2  # locality-sensitive hashing: 4 bands of 2 min-hashes each
 _SALTS = tuple(range(_BANDS * _ROWS))
 
 
-def _bands(words: frozenset[str]) -> list[tuple[int, ...]]:
+@lru_cache(maxsize=1 << 16)
+def _bands(words: frozenset[str]) -> tuple[tuple[int, ...], ...]:
     """Keys under which similar titles meet: two titles whose word sets overlap by 80 %
     share at least one key 98 % of the time (identical sets always); titles sharing a
     third of their words meet 4 in 10 times, and are then compared exactly."""
     hashes = [min(hash((salt, w)) for w in words) for salt in _SALTS]
-    return [(b, *hashes[b * _ROWS : (b + 1) * _ROWS]) for b in range(_BANDS)]
+    return tuple((b, *hashes[b * _ROWS : (b + 1) * _ROWS]) for b in range(_BANDS))
 
 
 @dataclass(frozen=True)

@@ -112,12 +112,8 @@ def decide(
     same canonical URL or a near-identical title within a few days makes the later item a
     duplicate of the first (`duplicate_of`), so the review shows it as "also covered by".
     """
-    index = DedupeIndex()
     by_source_url: dict[tuple[str, str], str] = {}
     for key in stored_keys:
-        index.add(
-            key.id, key.source_id, key.canonical_url, key.title, key.published, key.duplicate_of
-        )
         by_source_url.setdefault((key.source_id, key.canonical_url), key.id)
 
     order = {s.id: n for n, s in enumerate(sources)}
@@ -154,8 +150,11 @@ def decide(
     # Earliest published first, then sources.yaml order: the first telling is the original.
     candidates.sort(key=lambda t: (t[1].published, order[t[0].id], t[1].id))
     items: list[Item] = []
+    index: DedupeIndex | None = None  # built only when something new must be compared
     for source, item, is_new in candidates:
         if is_new:
+            if index is None:
+                index = _stored_index(stored_keys)
             original = index.original(source.id, item.canonical_url, item.title, item.published)
             if original is not None:
                 item = replace(item, duplicate_of=original)
@@ -184,6 +183,15 @@ def decide(
         if not outcome.waiting:
             new_states.append(next_state(state, outcome, now, new_items=c.get("new", 0)))
     return Decision(tuple(items), tuple(new_states), tuple(reports))
+
+
+def _stored_index(stored_keys: Sequence[ItemKey]) -> DedupeIndex:
+    index = DedupeIndex()
+    for key in stored_keys:
+        index.add(
+            key.id, key.source_id, key.canonical_url, key.title, key.published, key.duplicate_of
+        )
+    return index
 
 
 def _item(
@@ -348,7 +356,8 @@ def ingest(
         outcomes,
         states,
         store.item_hashes(ids),
-        store.item_keys(since=now - DEDUPE_WINDOW),
+        # Nothing fetched (all 304 or failed): nothing to compare with the stored items.
+        store.item_keys(since=now - DEDUPE_WINDOW) if ids else [],
         now,
     )
     store.save_ingest(decision.items, decision.states)
