@@ -204,10 +204,11 @@ def _fingerprint(settings: Settings) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def _load_cache(path: Path, settings: Settings) -> dict[str, Issue | None]:
+def _read_pickle(path: Path) -> object | None:
+    """A cache file's content, or None when it is missing or unreadable."""
     try:
         with path.open("rb") as fh:
-            stored = pickle.load(fh)
+            return pickle.load(fh)
     except (
         OSError,
         pickle.PickleError,
@@ -217,7 +218,11 @@ def _load_cache(path: Path, settings: Settings) -> dict[str, Issue | None]:
         ValueError,
         TypeError,
     ):
-        return {}
+        return None
+
+
+def _load_cache(path: Path, settings: Settings) -> dict[str, Issue | None]:
+    stored = _read_pickle(path)
     if not isinstance(stored, dict) or stored.get("fingerprint") != _fingerprint(settings):
         return {}
     issues = stored.get("issues")
@@ -249,19 +254,7 @@ class _RenderCache:
     def get(self, key: str) -> IssueRender | None:
         name = self._name(key)
         self.used.add(name)
-        try:
-            with (self.folder / name).open("rb") as fh:
-                value = pickle.load(fh)
-        except (
-            OSError,
-            pickle.PickleError,
-            EOFError,
-            AttributeError,
-            ImportError,
-            ValueError,
-            TypeError,
-        ):
-            return None
+        value = _read_pickle(self.folder / name)
         return value if isinstance(value, IssueRender) else None
 
     def put(self, key: str, value: IssueRender) -> None:
