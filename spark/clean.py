@@ -211,7 +211,10 @@ def lead_image(entry: ParsedEntry, clean_html: str, base: str) -> str | None:
 def _http_url(value: str | None, base: str) -> str | None:
     if not value:
         return None
-    resolved = urljoin(base, value.strip()) if base else value.strip()
+    value = value.strip()
+    # Most feed links are absolute already; resolving them would only re-assemble them.
+    absolute = value[:8].lower().startswith(("http://", "https://"))
+    resolved = urljoin(base, value) if base and not absolute else value
     parts = urlsplit(resolved)
     if parts.scheme.lower() in ("http", "https") and parts.netloc:
         return resolved

@@ -9,6 +9,7 @@ import struct
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from spark.classify import fold
 
@@ -54,6 +55,20 @@ def _bands(words: frozenset[str]) -> tuple[tuple[int, ...], ...]:
     return tuple((b, *mins[b * _ROWS : (b + 1) * _ROWS]) for b in range(_BANDS))
 
 
+class TitleKey(NamedTuple):
+    """What the index compares of a title: its words, and the min-hash keys it is filed
+    under (none when it is too short to compare). Computed where the item is made, in a
+    parse worker, and sent along with it."""
+
+    words: frozenset[str]
+    bands: tuple[tuple[int, ...], ...]
+
+
+def title_key(title: str) -> TitleKey:
+    words = title_words(title)
+    return TitleKey(words, _bands(words) if len(words) >= MIN_WORDS else ())
+
+
 @dataclass(frozen=True)
 class Known:
     id: str
@@ -75,32 +90,30 @@ class DedupeIndex:
         item_id: str,
         source_id: str,
         canonical_url: str,
-        title: str,
+        title: str | TitleKey,
         published: datetime,
         duplicate_of: str | None,
     ) -> None:
-        known = Known(item_id, source_id, published, title_words(title), duplicate_of or item_id)
+        key = title_key(title) if isinstance(title, str) else title
+        known = Known(item_id, source_id, published, key.words, duplicate_of or item_id)
         self.by_url.setdefault(canonical_url, known)
-        if len(known.words) >= MIN_WORDS:
-            for key in _bands(known.words):
-                self.by_band.setdefault(key, []).append(known)
+        for band in key.bands:
+            self.by_band.setdefault(band, []).append(known)
 
     def original(
-        self, source_id: str, canonical_url: str, title: str, published: datetime
+        self, source_id: str, canonical_url: str, title: str | TitleKey, published: datetime
     ) -> str | None:
         """The id of the first item of the same story from another source, if any."""
         hit = self.by_url.get(canonical_url)
         if hit is not None and hit.source_id != source_id:
             return hit.root
-        words = title_words(title)
-        if len(words) < MIN_WORDS:
-            return None
-        for key in _bands(words):
-            for known in self.by_band.get(key, ()):
+        key = title_key(title) if isinstance(title, str) else title
+        for band in key.bands:
+            for known in self.by_band.get(band, ()):
                 if (
                     known.source_id != source_id
                     and abs(known.published - published) <= TITLE_WINDOW
-                    and similar(words, known.words)
+                    and similar(key.words, known.words)
                 ):
                     return known.root
         return None

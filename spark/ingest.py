@@ -19,7 +19,7 @@ from typing import Literal
 import httpx
 
 from spark.config import SOURCES_FILE, Settings
-from spark.dedupe import DedupeIndex
+from spark.dedupe import DedupeIndex, TitleKey
 from spark.errors import ConfigError, FetchError, Problem
 from spark.fetch import Fetched, fetch_source, make_client
 from spark.itemize import SourceItems, prepare_source
@@ -101,7 +101,7 @@ def decide(
     """
     stored_ids = stored_ids_by_url(stored_keys)
     order = {s.id: n for n, s in enumerate(sources)}
-    candidates: list[tuple[Source, Item, bool]] = []  # (source, item, is new)
+    candidates: list[tuple[Source, Item, TitleKey, bool]] = []  # (..., is new)
     counts: dict[str, dict[str, int]] = {}
     for source in sources:
         outcome = outcomes.get(source.id)
@@ -113,7 +113,7 @@ def decide(
         c["filtered"] = outcome.parsed.filtered
         seen_ids: set[str] = set()
         seen_urls: set[str] = set()
-        for item in outcome.parsed.items:
+        for item, key in zip(outcome.parsed.items, outcome.parsed.title_keys, strict=True):
             iid = stored_ids.get((source.id, item.canonical_url), item.id)
             if iid in seen_ids or item.canonical_url in seen_urls:
                 continue  # the feed repeats itself
@@ -123,9 +123,9 @@ def decide(
                 item = replace(item, id=iid)
             old_hash = stored_hashes.get(iid)
             if old_hash is None:
-                candidates.append((source, item, True))
+                candidates.append((source, item, key, True))
             elif old_hash != item.content_hash:
-                candidates.append((source, item, False))
+                candidates.append((source, item, key, False))
                 c["updated"] += 1
             else:
                 c["unchanged"] += 1
@@ -134,22 +134,17 @@ def decide(
     candidates.sort(key=lambda t: (t[1].published, order[t[0].id], t[1].id))
     items: list[Item] = []
     index: DedupeIndex | None = None  # built only when something new must be compared
-    for source, item, is_new in candidates:
+    for source, item, key, is_new in candidates:
         if is_new:
             if index is None:
                 index = _stored_index(stored_keys)
-            original = index.original(source.id, item.canonical_url, item.title, item.published)
+            original = index.original(source.id, item.canonical_url, key, item.published)
             if original is not None:
                 item = replace(item, duplicate_of=original)
                 counts[source.id]["duplicates"] += 1
             counts[source.id]["new"] += 1
             index.add(
-                item.id,
-                source.id,
-                item.canonical_url,
-                item.title,
-                item.published,
-                item.duplicate_of,
+                item.id, source.id, item.canonical_url, key, item.published, item.duplicate_of
             )
         items.append(item)
 

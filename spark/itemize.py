@@ -15,6 +15,7 @@ from datetime import datetime
 
 from spark.classify import item_format, item_language, item_tags, keep
 from spark.clean import CleanEntry, content_hash
+from spark.dedupe import TitleKey, title_key
 from spark.models import Item, Source
 from spark.parse import ParseResult, parse_source
 
@@ -25,6 +26,7 @@ class SourceItems:
     plain error (nothing usable) or warning (usable, but something is wrong)."""
 
     items: tuple[Item, ...] = ()
+    title_keys: tuple[TitleKey, ...] = ()  # one per item, for deduplication
     filtered: int = 0
     error: str | None = None
     warning: str | None = None
@@ -88,7 +90,8 @@ def itemize(
             filtered += 1
             continue
         items.append(make_item(source, entry, now, default_language))
-    return SourceItems(tuple(items), filtered, None, parsed.warning)
+    keys = tuple(title_key(i.title) for i in items)
+    return SourceItems(tuple(items), keys, filtered, None, parsed.warning)
 
 
 def prepare_source(
