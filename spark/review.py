@@ -68,6 +68,7 @@ class RefreshResult:
     undecided: int  # undecided items in the file after the refresh
     held_back: int  # candidates left out because the undecided cap was reached
     written: bool  # False when the file was already exactly this
+    text_merge: bool = False  # merged into the file's text, not by a full round trip
 
 
 # --------------------------------------------------------------------------- paths, dates
@@ -376,16 +377,18 @@ def refresh(
     *,
     now: datetime,
     names: Mapping[str, str] | None = None,
+    text_merge: bool = True,
 ) -> RefreshResult:
     """Create the issue's review file, or merge new candidates into it (never clobbering).
 
     An existing file in the layout Spark writes is merged at the level of its text
-    (`review_merge`); anything else, or any doubt, takes the full ruamel round trip.
+    (`review_merge`); anything else, or any doubt, takes the full ruamel round trip, which
+    `text_merge=False` forces (the reference the text merge is tested against).
     """
     validate_issue_name(issue)
     path = review_path(settings, issue)
     created = not path.exists()
-    fast = None if created else _read_fast(settings, issue, path)
+    fast = None if created or not text_merge else _read_fast(settings, issue, path)
     if fast is not None:
         data: Any = fast.data
     elif created:
@@ -400,8 +403,10 @@ def refresh(
 
     merge = _merge(data, pool, offered, settings)
     written: bool | None = None
+    merged_as_text = False
     if fast is not None:
         body = review_merge.render(fast, data["items"], merge.changes)
+        merged_as_text = body is not None
         if body is not None:
             text = header(issue, data, settings) + body
             written = atomic_write_text(path, text, backup=True)
@@ -419,6 +424,7 @@ def refresh(
         undecided=merge.undecided + len(merge.batch),
         held_back=merge.fresh - len(merge.batch),
         written=written,
+        text_merge=merged_as_text,
     )
 
 

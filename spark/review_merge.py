@@ -22,17 +22,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ruamel.yaml import main as _ruamel_main
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import SafeConstructor
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.resolver import implicit_resolvers
 
 from spark.files import dump_yaml
 from spark.review_layout import plain
 
-# None without ruamel.yaml.clib: then every refresh takes the round trip.
-_CParser: Any = getattr(_ruamel_main, "CParser", None)
+try:  # PyYAML's binding of libyaml 0.2.5 (ruamel.yaml.clib's older libyaml rejects
+    # `{url: https://...}`, a plain scalar with a colon in a flow mapping)
+    import yaml
+    from yaml._yaml import CParser as _CParser
+    from yaml.constructor import ConstructorError, SafeConstructor
+    from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+    from yaml.resolver import BaseResolver
+except ImportError:  # pragma: no cover - then every refresh takes the round trip
+    yaml = None
 
 ITEM_PREFIX = "  - "  # how Spark's dumper starts an item: the dash at column 2
 KEY_COLUMN = 4  # and its keys at column 4
@@ -44,6 +48,43 @@ _DIRECTIVE = re.compile(r"^%", re.MULTILINE)
 
 class _Unsupported(Exception):
     """The text is valid but not in a layout this module splices into."""
+
+
+if yaml is not None:
+
+    class _Resolver(BaseResolver):
+        """YAML 1.2's implicit types, from ruamel's own table: `yes` is text, as the round
+        trip reads it (PyYAML's default rules are YAML 1.1's)."""
+
+    for _versions, _tag, _regexp, _first in implicit_resolvers:
+        if (1, 2) in _versions:
+            _Resolver.add_implicit_resolver(_tag, _regexp, _first)
+
+    class _Constructor(SafeConstructor):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            mapping = super().construct_mapping(node, deep=deep)
+            if len(mapping) != len(node.value):
+                # The round trip refuses a key given twice and says where; leave it to it.
+                raise ConstructorError(None, None, "duplicate key", node.start_mark)
+            return mapping
+
+        def construct_yaml_int(self, node: Any) -> int:
+            # YAML 1.2: 017 is seventeen (1.1 read it as octal).
+            text = str(self.construct_scalar(node)).replace("_", "")
+            sign = -1 if text[:1] == "-" else 1
+            text = text.lstrip("+-")
+            for prefix, base in (("0b", 2), ("0o", 8), ("0x", 16)):
+                if text.startswith(prefix):
+                    return sign * int(text[2:], base)
+            return sign * int(text)
+
+    _Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+
+    class _Loader(_CParser, _Constructor, _Resolver):
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _Constructor.__init__(self)
+            _Resolver.__init__(self)
 
 
 @dataclass
@@ -71,33 +112,18 @@ class FastFile:
     nodes: list[Any]  # the plain item mappings as read, to find them after the merge
 
 
-def _loader(text: str) -> Any:
-    class Loader(_CParser, SafeConstructor, VersionedResolver):
-        def __init__(self, stream: str) -> None:
-            _CParser.__init__(self, stream)
-            self._parser = self._composer = self
-            SafeConstructor.__init__(self, loader=self)
-            VersionedResolver.__init__(self, version=None, loadumper=self)
-            # YAML 1.2's rules, as the round trip reads a file without a %YAML directive
-            # (`read` leaves files with directives to it); looked up once, not per scalar.
-            self._rules = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
-
-        @property
-        def versioned_resolver(self) -> Any:
-            return self._rules
-
-    return Loader(text)
-
-
-def _compose(text: str) -> tuple[Node, Any]:
-    loader = _loader(text)
-    node = loader.get_single_node()
-    return node, loader.construct_document(node)
+def _compose(text: str) -> tuple[Any, Any]:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        return node, loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def read(body: str) -> FastFile | None:
     """The body (the file below Spark's header) read fast, or None: take ruamel's path."""
-    if _CParser is None or any(c in body for c in _ODD_BREAKS) or _DIRECTIVE.search(body):
+    if yaml is None or any(c in body for c in _ODD_BREAKS) or _DIRECTIVE.search(body):
         return None
     try:
         root, data = _compose(body)
