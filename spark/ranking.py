@@ -15,6 +15,7 @@ sources are more numerous, and the reverse.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
@@ -60,17 +61,20 @@ def base_score(
 ) -> tuple[float, tuple[str, ...]]:
     """(score, matched themes) of one candidate."""
     score = 0.0
-    found: dict[str, None] = {}
+    found: tuple[str, ...] = ()
     if matcher is not None:
-        in_title = {m.lower() for m in matcher.findall(title)}
-        in_summary = {m.lower() for m in matcher.findall(summary)}
-        for word in sorted(in_title | in_summary):
-            weight = themes.get(word, 0.0)
-            score += weight * (TITLE_FACTOR if word in in_title else 1.0)
-            found[word] = None
+        # Called for every stored candidate on every refresh: kept lean.
+        title_hits = matcher.findall(title)
+        summary_hits = matcher.findall(summary)
+        if title_hits or summary_hits:
+            in_title = set(map(str.lower, title_hits))
+            found = tuple(sorted(in_title.union(map(str.lower, summary_hits))))
+            for word in found:
+                weight = themes.get(word, 0.0)
+                score += weight * (TITLE_FACTOR if word in in_title else 1.0)
     age_days = max(0.0, (now - published).total_seconds() / 86400)
     score += math.pow(0.5, age_days / HALF_LIFE_DAYS)
-    return score, tuple(found)
+    return score, found
 
 
 def select(
@@ -178,7 +182,11 @@ def _language_share(
     taken = {c.id for c in chosen}
     for language in editions:
         have = sum(1 for c in chosen if c.language == language)
-        spare = sorted(
+        if quota - have <= 0:
+            continue
+        # The best few only: equal to sorted(...)[:n], without sorting every candidate.
+        spare = heapq.nsmallest(
+            quota - have,
             (c for c in candidates if c.language == language and c.id not in taken),
             key=lambda c: (-c.score, c.id),
         )
