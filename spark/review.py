@@ -412,6 +412,7 @@ def refresh(
             written = atomic_write_text(path, text, backup=True)
         else:
             data = _load_for_update(settings, issue, path)
+            _add_missing_editions(data, settings, issue)
             merge = _merge(data, pool, offered, settings)
     if written is None:
         written = _write(path, issue, data, settings)
