@@ -2,7 +2,7 @@
 
 A ruamel round trip (load with comments, dump) of a review file of a few hundred items takes
 seconds; a refresh only adds a few items and rewrites a few machine fields. So the daily
-refresh reads the file with ruamel's C parser (plain data and each node's line), and writes
+refresh reads the file with libyaml through PyYAML (plain data and each node's line), and writes
 by splicing: every line of the editors' text is kept byte for byte, new items go in between
 items, and a changed machine field replaces only its own lines. Both are rendered by the
 same ruamel dumper, in the same indentation, so the result is the file a round trip would
@@ -25,18 +25,15 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.resolver import implicit_resolvers
 
+# PyYAML's binding of libyaml 0.2.5 (ruamel.yaml.clib's older libyaml rejects
+# `{url: https://...}`, a plain scalar with a colon in a flow mapping)
+from yaml._yaml import CParser as _CParser
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import BaseResolver
+
 from spark.files import dump_yaml
 from spark.review_layout import plain
-
-try:  # PyYAML's binding of libyaml 0.2.5 (ruamel.yaml.clib's older libyaml rejects
-    # `{url: https://...}`, a plain scalar with a colon in a flow mapping)
-    import yaml
-    from yaml._yaml import CParser as _CParser
-    from yaml.constructor import ConstructorError, SafeConstructor
-    from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-    from yaml.resolver import BaseResolver
-except ImportError:  # pragma: no cover - then every refresh takes the round trip
-    yaml = None
 
 ITEM_PREFIX = "  - "  # how Spark's dumper starts an item: the dash at column 2
 KEY_COLUMN = 4  # and its keys at column 4
@@ -50,41 +47,43 @@ class _Unsupported(Exception):
     """The text is valid but not in a layout this module splices into."""
 
 
-if yaml is not None:
+class _Resolver(BaseResolver):
+    """YAML 1.2's implicit types, from ruamel's own table: `yes` is text, as the round
+    trip reads it (PyYAML's default rules are YAML 1.1's)."""
 
-    class _Resolver(BaseResolver):
-        """YAML 1.2's implicit types, from ruamel's own table: `yes` is text, as the round
-        trip reads it (PyYAML's default rules are YAML 1.1's)."""
 
-    for _versions, _tag, _regexp, _first in implicit_resolvers:
-        if (1, 2) in _versions:
-            _Resolver.add_implicit_resolver(_tag, _regexp, _first)
+for _versions, _tag, _regexp, _first in implicit_resolvers:
+    if (1, 2) in _versions:
+        _Resolver.add_implicit_resolver(_tag, _regexp, _first)
 
-    class _Constructor(SafeConstructor):
-        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            mapping = super().construct_mapping(node, deep=deep)
-            if len(mapping) != len(node.value):
-                # The round trip refuses a key given twice and says where; leave it to it.
-                raise ConstructorError(None, None, "duplicate key", node.start_mark)
-            return mapping
 
-        def construct_yaml_int(self, node: Any) -> int:
-            # YAML 1.2: 017 is seventeen (1.1 read it as octal).
-            text = str(self.construct_scalar(node)).replace("_", "")
-            sign = -1 if text[:1] == "-" else 1
-            text = text.lstrip("+-")
-            for prefix, base in (("0b", 2), ("0o", 8), ("0x", 16)):
-                if text.startswith(prefix):
-                    return sign * int(text[2:], base)
-            return sign * int(text)
+class _Constructor(SafeConstructor):
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        mapping = super().construct_mapping(node, deep=deep)
+        if len(mapping) != len(node.value):
+            # The round trip refuses a key given twice and says where; leave it to it.
+            raise ConstructorError(None, None, "duplicate key", node.start_mark)
+        return mapping
 
-    _Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+    def construct_yaml_int(self, node: Any) -> int:
+        # YAML 1.2: 017 is seventeen (1.1 read it as octal).
+        text = str(self.construct_scalar(node)).replace("_", "")
+        sign = -1 if text[:1] == "-" else 1
+        text = text.lstrip("+-")
+        for prefix, base in (("0b", 2), ("0o", 8), ("0x", 16)):
+            if text.startswith(prefix):
+                return sign * int(text[2:], base)
+        return sign * int(text)
 
-    class _Loader(_CParser, _Constructor, _Resolver):
-        def __init__(self, stream: str) -> None:
-            _CParser.__init__(self, stream)
-            _Constructor.__init__(self)
-            _Resolver.__init__(self)
+
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+
+
+class _Loader(_CParser, _Constructor, _Resolver):
+    def __init__(self, stream: str) -> None:
+        _CParser.__init__(self, stream)
+        _Constructor.__init__(self)
+        _Resolver.__init__(self)
 
 
 @dataclass
@@ -123,7 +122,7 @@ def _compose(text: str) -> tuple[Any, Any]:
 
 def read(body: str) -> FastFile | None:
     """The body (the file below Spark's header) read fast, or None: take ruamel's path."""
-    if yaml is None or any(c in body for c in _ODD_BREAKS) or _DIRECTIVE.search(body):
+    if any(c in body for c in _ODD_BREAKS) or _DIRECTIVE.search(body):
         return None
     try:
         root, data = _compose(body)
