@@ -23,7 +23,6 @@ MIN_WORDS = 4  # shorter titles ("Editorial", "News roundup") are too generic to
 SIMILARITY = 0.8
 
 
-@lru_cache(maxsize=1 << 16)  # a new title is looked up, then added: fold it once
 def title_words(title: str) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(fold(title)) if w not in _SHORT)
 
@@ -38,7 +37,7 @@ _BANDS, _ROWS = 5, 3  # locality-sensitive hashing: 5 bands of 3 min-hashes each
 _WORD_HASHES = struct.Struct(f"<{_BANDS * _ROWS}I")
 
 
-@lru_cache(maxsize=1 << 16)  # titles share most of their words: hash each word once
+@lru_cache(maxsize=1 << 14)  # titles share most of their words: hash each word once
 def _word_hashes(word: str) -> tuple[int, ...]:
     """One independent 32-bit hash per min-hash, from one keyed digest: stable across
     runs (unlike `hash`), so a run finds the same duplicates whatever the process."""
@@ -46,13 +45,14 @@ def _word_hashes(word: str) -> tuple[int, ...]:
     return _WORD_HASHES.unpack(digest.digest())
 
 
-@lru_cache(maxsize=1 << 16)
-def _bands(words: frozenset[str]) -> tuple[tuple[int, ...], ...]:
+def _bands(words: frozenset[str]) -> tuple[bytes, ...]:
     """Keys under which similar titles meet: two titles whose word sets overlap by 80 %
     share at least one key 97 % of the time (identical sets always); titles sharing a
-    third of their words meet 2 times in 10, and are then compared exactly."""
-    mins = list(map(min, zip(*map(_word_hashes, words), strict=True)))
-    return tuple((b, *mins[b * _ROWS : (b + 1) * _ROWS]) for b in range(_BANDS))
+    third of their words meet 2 times in 10, and are then compared exactly. A key is the
+    band's number and its min-hashes packed in bytes (a third of the memory of tuples)."""
+    mins = _WORD_HASHES.pack(*map(min, zip(*map(_word_hashes, words), strict=True)))
+    width = _WORD_HASHES.size // _BANDS
+    return tuple(bytes((b,)) + mins[b * width : (b + 1) * width] for b in range(_BANDS))
 
 
 class TitleKey(NamedTuple):
@@ -61,7 +61,7 @@ class TitleKey(NamedTuple):
     parse worker, and sent along with it."""
 
     words: frozenset[str]
-    bands: tuple[tuple[int, ...], ...]
+    bands: tuple[bytes, ...]
 
 
 def title_key(title: str) -> TitleKey:
@@ -83,7 +83,7 @@ class DedupeIndex:
     """Items already accepted (stored or earlier in this run), looked up two ways."""
 
     by_url: dict[str, Known] = field(default_factory=dict)
-    by_band: dict[tuple[int, ...], list[Known]] = field(default_factory=dict)
+    by_band: dict[bytes, list[Known]] = field(default_factory=dict)
 
     def add(
         self,

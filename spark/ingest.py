@@ -339,7 +339,9 @@ async def _gather(
                 except BrokenProcessPool:
                     executor = fallback  # a worker died (out of memory?): carry on in-process
                     parsed = prepare_source(*args)
-            outcomes[source.id] = Outcome(source.id, fetched=fetched, parsed=parsed)
+            # The bytes are parsed: keep what the source's state needs, not 10 MB of feed.
+            kept = replace(fetched, content=b"")
+            outcomes[source.id] = Outcome(source.id, fetched=kept, parsed=parsed)
         done += 1
         if on_progress is not None:
             on_progress(source.id, done, total)
