@@ -9,6 +9,7 @@ take and return picklable data and never raise for bad content: they report.
 from __future__ import annotations
 
 import calendar
+import importlib
 import os
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -260,10 +261,19 @@ class InlineExecutor(Executor):
         return future
 
 
-def parse_executor(sources: int, workers: int | None = None) -> Executor:
+def parse_executor(
+    sources: int, workers: int | None = None, *, preload: str = "spark.itemize"
+) -> Executor:
     """A process pool over every core when the run is big enough, else inline."""
     workers = workers or os.cpu_count() or 1
     if sources < POOL_MIN_SOURCES or workers < 2:
         return InlineExecutor()
     # spawn: the parent runs an event loop and threads, which fork would copy half-done.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    for _ in range(workers):  # start every worker and its imports while the first answers travel
+        pool.submit(_preload, preload)
+    return pool
+
+
+def _preload(module: str) -> None:
+    importlib.import_module(module)
