@@ -30,7 +30,7 @@ from spark.archive_pages import (
     lang_root,
     render_site,
 )
-from spark.archive_search import BUNDLE, build_search_index
+from spark.archive_search import BUNDLE, build_search_index, indexed_years, page_year, stale_years
 from spark.config import Settings
 from spark.errors import InputError, Problem, ReviewFileError
 from spark.files import atomic_write_bytes, atomic_write_text
@@ -85,9 +85,9 @@ def build_site(settings: Settings, *, now: datetime | None = None) -> BuildRepor
     removed = _remove_stale_issue_pages(site, set(files), settings)
     search_rebuilt = False
     search_files = (0, 0)
-    html_changed = any(p.endswith(".html") for p in (*written, *removed))
-    if html_changed or not (site / BUNDLE / "pagefind.js").exists():
-        search_files = build_search_index(site)
+    years = {y for p in (*written, *removed) if (y := page_year(p))} | stale_years(site)
+    if years or _stray_bundles(site):
+        search_files = build_search_index(site, years)
         search_rebuilt = True
     return BuildReport(
         written=tuple(written),
@@ -288,6 +288,14 @@ def _render_fingerprint(settings: Settings) -> str:
             digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def _stray_bundles(site: Path) -> bool:
+    """Whether `site/pagefind/` holds anything but the bundles of years with pages."""
+    root = site / BUNDLE
+    if not root.is_dir():
+        return False
+    return {p.name for p in root.iterdir()} != indexed_years(site)
 
 
 def _remove_stale_issue_pages(site: Path, expected: set[str], settings: Settings) -> list[str]:

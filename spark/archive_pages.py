@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from markdown_it import MarkdownIt
 
+from spark.archive_search import bundle_path
 from spark.config import Settings
 from spark.i18n import LOCALES, format_date, format_month, t
 from spark.models import Issue, IssueItem
@@ -383,8 +384,9 @@ def render_site(
         page = _Page(
             settings, lang, f"{home}search/", {x: f"{r}search/" for x, r in all_langs.items()}
         )
+        years = sorted({v.issue[:4] for v in views[lang]}, reverse=True)
         out[f"{home}search/index.html"] = env.get_template("search.html.j2").render(
-            common, page=page
+            common, page=page, bundles=[bundle_path(y) for y in years]
         )
         page = _Page(settings, lang, home, all_langs)
         updated = max((v.published for v in views[lang]), default=datetime(2000, 1, 1, tzinfo=UTC))

@@ -123,7 +123,10 @@ def test_every_internal_link_resolves(settings: Settings) -> None:
 
 def test_rebuild_with_nothing_changed_rewrites_nothing(settings: Settings) -> None:
     first = build_site(settings)
-    assert first.search_rebuilt and (settings.site_dir / "pagefind" / "pagefind.js").is_file()
+    assert first.search_rebuilt
+    bundles = settings.site_dir / "pagefind"
+    assert sorted(p.name for p in bundles.iterdir()) == ["2025", "2026"]
+    assert (bundles / "2025" / "pagefind.js").is_file()
     before = mtimes(settings.site_dir)
     again = build_site(load_settings(settings.root))
     assert again.written == () and again.removed == () and not again.search_rebuilt
@@ -143,6 +146,10 @@ def test_an_edit_rewrites_only_the_pages_it_touches(settings: Settings) -> None:
     after = mtimes(settings.site_dir)
     assert after["2025-10/index.html"] == before["2025-10/index.html"]
     assert report.search_rebuilt
+    # Only the edited issue's year is re-indexed; the other year's bundle is untouched.
+    bundle_2025 = {k: v for k, v in before.items() if k.startswith("pagefind/2025/")}
+    assert bundle_2025 and all(after[k] == v for k, v in bundle_2025.items())
+    assert any(after.get(k) != v for k, v in before.items() if k.startswith("pagefind/2026/"))
     assert "spatial sense" in (settings.site_dir / "2026-01" / "index.html").read_text()
 
 
