@@ -17,11 +17,6 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 
 from spark.archive_pages import (
     PACKAGE_TEMPLATES,
@@ -35,7 +30,7 @@ from spark.config import Settings
 from spark.errors import InputError, Problem, ReviewFileError
 from spark.files import atomic_write_bytes, atomic_write_text
 from spark.models import Issue
-from spark.review_file import ISSUE_RE, issue_from_yaml, parse_issue
+from spark.review_file import ISSUE_RE, parse_issue
 
 CACHE_FILE = "archive-cache.pickle"
 RENDER_CACHE_DIR = "archive-pages"  # one file per rendered issue edition
@@ -139,10 +134,7 @@ def _read_public(path: Path, data: bytes, settings: Settings) -> tuple[Issue | N
     except UnicodeDecodeError:
         return None, [Problem("the review file is not UTF-8 text", path, fix="save it as UTF-8")]
     try:
-        issue, problems = _quick_parse(text, path, settings)
-        if problems:
-            # Read again the editors' way, for the line and column of each problem.
-            issue, problems = parse_issue(text, path, settings)
+        issue, problems = parse_issue(text, path, settings)
     except InputError as exc:
         # A YAML syntax error: it matters only if this file claims to be a sent issue.
         return None, (list(exc.problems) if _SENT.search(text) else [])
@@ -163,33 +155,6 @@ def _read_public(path: Path, data: bytes, settings: Settings) -> tuple[Issue | N
             )
         ]
     return issue, []
-
-
-def _quick_parse(text: str, path: Path, settings: Settings) -> tuple[Issue | None, list[Problem]]:
-    """The review file through libyaml (C), validated by the same rules as `parse_issue`.
-
-    Round-trip parsing keeps comments and positions, which the archive does not need, at
-    about ten times the cost; positions are recovered by a full parse only on problems.
-    """
-    try:
-        data = YAML(typ="safe").load(text)
-    except YAMLError:
-        return parse_issue(text, path, settings)
-    return issue_from_yaml(_commented(data), path, settings)
-
-
-def _commented(node: Any) -> Any:
-    if isinstance(node, dict):
-        out = CommentedMap()
-        out._yaml_set_line_col(0, 0)  # positions are unknown here; see _quick_parse
-        for key, value in node.items():
-            out[key] = _commented(value)
-        return out
-    if isinstance(node, list):
-        seq = CommentedSeq(_commented(v) for v in node)
-        seq._yaml_set_line_col(0, 0)
-        return seq
-    return node
 
 
 def _fingerprint(settings: Settings) -> str:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import ruamel.yaml.resolver
+import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -56,6 +60,78 @@ def parse_yaml(text: str, path: Path, error: type[InputError] = InputError) -> A
         return round_trip_yaml().load(text)
     except YAMLError as exc:
         raise error(_problem_from_yaml_error(path, exc)) from exc
+
+
+class FastYAMLUnsupported(ValueError):
+    """The text uses YAML that `fast_load_yaml` cannot read exactly as `parse_yaml` does."""
+
+
+class _FastLoader(getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's parser with the implicit types of YAML 1.2, the version Spark reads."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {}
+
+
+# Taken from ruamel.yaml itself, so that a scalar gets the type `parse_yaml` gives it
+# (YAML 1.2: `yes`, `on`, `1:20` stay text).
+for _versions, _tag, _regexp, _first in ruamel.yaml.resolver.implicit_resolvers:
+    if (1, 2) in _versions:
+        _FastLoader.add_implicit_resolver(_tag, _regexp, _first)
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+def fast_load_yaml(text: str) -> Any:
+    """Parse YAML for reading only, about ten times faster than `parse_yaml`.
+
+    Gives the same data as `parse_yaml` (CommentedMap / CommentedSeq, with each node's own
+    line but no key positions and no comments), for the YAML editors' files contain:
+    mappings, lists, text, true/false, null and dates. Anything else (a syntax error, a
+    duplicate key, a number, a time, a tag, a directive) raises FastYAMLUnsupported: the
+    caller then reads the text with `parse_yaml`, which also locates every problem.
+    """
+    if text.startswith("%") or "\n%" in text:
+        raise FastYAMLUnsupported("a YAML directive")
+    try:
+        node = pyyaml.compose(text, Loader=_FastLoader)
+    except pyyaml.YAMLError as exc:
+        raise FastYAMLUnsupported(str(exc)) from exc
+    return None if node is None else _fast_value(node)
+
+
+def _fast_value(node: Any) -> Any:
+    tag = node.tag
+    if isinstance(node, pyyaml.ScalarNode):
+        value: str = node.value
+        if tag == _STR:
+            return value
+        if tag == _NULL and value in ("", "~", "null", "Null", "NULL"):
+            return None
+        if tag == _BOOL and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if tag == _TIMESTAMP and _DATE.match(value):
+            return datetime.date.fromisoformat(value)
+        raise FastYAMLUnsupported(f"a scalar tagged {tag}")
+    if isinstance(node, pyyaml.MappingNode) and tag == _MAP:
+        out = CommentedMap()
+        out._yaml_set_line_col(node.start_mark.line, node.start_mark.column)
+        for key_node, value_node in node.value:
+            key = _fast_value(key_node)
+            if isinstance(key, (CommentedMap, CommentedSeq)) or key in out:
+                raise FastYAMLUnsupported("a duplicate or complex key")
+            out[key] = _fast_value(value_node)
+        return out
+    if isinstance(node, pyyaml.SequenceNode) and tag == _SEQ:
+        seq = CommentedSeq(_fast_value(v) for v in node.value)
+        seq._yaml_set_line_col(node.start_mark.line, node.start_mark.column)
+        return seq
+    raise FastYAMLUnsupported(f"a node tagged {tag}")
 
 
 def load_yaml(path: Path, error: type[InputError] = InputError) -> Any:
