@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from spark.archive import build_site
+from spark.archive_pages import PACKAGE_TEMPLATES
 from spark.cli import cli
 from spark.config import Settings, load_settings
 from spark.errors import ReviewFileError
@@ -216,3 +217,37 @@ def test_spark_archive_command(archive_root: Path) -> None:
     bad = runner.invoke(cli, ["--root", str(archive_root), "archive"])
     assert bad.exit_code == 2
     assert "review.yaml" in bad.output and "movie" in bad.output
+
+
+def test_a_settings_change_rebuilds_the_cached_pages(settings: Settings) -> None:
+    build_site(settings)
+    assert (
+        "<title>New year, new practices — Spark</title>"
+        in (settings.site_dir / "2026-01" / "index.html").read_text()
+    )
+    spark_yaml = settings.root / "spark.yaml"
+    spark_yaml.write_text(spark_yaml.read_text().replace("name: Spark\n", "name: Étincelle\n"))
+    report = build_site(load_settings(settings.root))
+    for issue in SENT:
+        assert f"{issue}/index.html" in report.written
+        page = (settings.site_dir / issue / "index.html").read_text()
+        assert "— Étincelle</title>" in page and "— Spark</title>" not in page
+    assert "Étincelle" in (settings.site_dir / "feed.xml").read_text()
+
+
+def test_a_template_change_rebuilds_the_cached_pages(settings: Settings) -> None:
+    build_site(settings)
+    own = settings.root / "templates" / "site"
+    own.mkdir(parents=True)
+    bundled = (PACKAGE_TEMPLATES / "_item.html.j2").read_text()
+    (own / "_item.html.j2").write_text(bundled.replace('class="item"', 'class="item mine"', 1))
+    report = build_site(load_settings(settings.root))
+    assert {"2026-01/index.html", "fr/2025-10/index.html", "items/index.html"} <= set(
+        report.written
+    )
+    assert 'class="item mine"' in (settings.site_dir / "2025-10" / "index.html").read_text()
+    assert 'class="item mine"' in (settings.site_dir / "items" / "index.html").read_text()
+    # And back: removing the override restores the bundled pages (from the cache).
+    (own / "_item.html.j2").unlink()
+    build_site(load_settings(settings.root))
+    assert 'class="item mine"' not in (settings.site_dir / "items" / "index.html").read_text()
