@@ -71,6 +71,13 @@ class _FastLoader(getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)):  # type: i
 
     yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {}
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # Called for nodes without a tag, or with the non-specific `!`, which libyaml
+        # reads as text and the round-trip parser does not: leave those to it.
+        if implicit is False or implicit == (False, False):
+            raise FastYAMLUnsupported("a node tagged `!`")
+        return super().resolve(kind, value, implicit)
+
 
 # Taken from ruamel.yaml itself, so that a scalar gets the type `parse_yaml` gives it
 # (YAML 1.2: `yes`, `on`, `1:20` stay text).
@@ -93,11 +100,14 @@ def fast_load_yaml(text: str) -> Any:
     Gives the same data as `parse_yaml` (CommentedMap / CommentedSeq, with each node's own
     line but no key positions and no comments), for the YAML editors' files contain:
     mappings, lists, text, true/false, null and dates. Anything else (a syntax error, a
-    duplicate key, a number, a time, a tag, a directive) raises FastYAMLUnsupported: the
+    duplicate key, a number, a time, a tag, a directive, a tab) raises FastYAMLUnsupported: the
     caller then reads the text with `parse_yaml`, which also locates every problem.
     """
     if text.startswith("%") or "\n%" in text:
         raise FastYAMLUnsupported("a YAML directive")
+    if "\t" in text:
+        # libyaml accepts tabs in places where the round-trip parser refuses them.
+        raise FastYAMLUnsupported("a tab")
     try:
         node = pyyaml.compose(text, Loader=_FastLoader)
     except pyyaml.YAMLError as exc:
@@ -123,8 +133,8 @@ def _fast_value(node: Any) -> Any:
         out._yaml_set_line_col(node.start_mark.line, node.start_mark.column)
         for key_node, value_node in node.value:
             key = _fast_value(key_node)
-            if isinstance(key, (CommentedMap, CommentedSeq)) or key in out:
-                raise FastYAMLUnsupported("a duplicate or complex key")
+            if not isinstance(key, str) or key in out:
+                raise FastYAMLUnsupported("a duplicate key, or a key that is not text")
             out[key] = _fast_value(value_node)
         return out
     if isinstance(node, pyyaml.SequenceNode) and tag == _SEQ:
