@@ -82,7 +82,10 @@ def build_site(settings: Settings, *, now: datetime | None = None) -> BuildRepor
 
     def write(files: dict[str, str]) -> None:
         for rel, text in sorted(files.items()):
-            (written if atomic_write_text(site / rel, text) else unchanged).append(rel)
+            # site/ is derived from issues/: a page a crash left wrong differs from its
+            # rendering, so the next build rewrites it; no flush to disk per page.
+            changed = atomic_write_text(site / rel, text, durable=False)
+            (written if changed else unchanged).append(rel)
 
     pages = issue_pages(renders)
     write(pages)

@@ -133,7 +133,8 @@ def _build_bundle(site: Path, year: str) -> tuple[int, int]:
         for path in files:
             rel = path.relative_to(out)
             fresh.add(rel)
-            if atomic_write_bytes(target / rel, path.read_bytes()):
+            # Derived files, rewritten by the next build if a crash left them wrong.
+            if atomic_write_bytes(target / rel, path.read_bytes(), durable=False):
                 written += 1
             else:
                 unchanged += 1

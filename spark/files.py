@@ -195,16 +195,20 @@ def node_line(node: Any) -> int | None:
     return None
 
 
-def atomic_write_text(path: Path, text: str, *, backup: bool = False) -> bool:
+def atomic_write_text(path: Path, text: str, *, backup: bool = False, durable: bool = True) -> bool:
     """Write through a temporary file and a rename, so a reader never sees half a file.
 
     Returns False (and writes nothing) when the file already holds exactly this text,
-    so that rebuilding unchanged output leaves modification times alone.
+    so that rebuilding unchanged output leaves modification times alone. `durable=False`
+    skips flushing to disk before the rename: for generated files that the next run
+    rewrites anyway if a crash left them wrong (the archive's site/), never editors' files.
     """
-    return atomic_write_bytes(path, text.encode("utf-8"), backup=backup)
+    return atomic_write_bytes(path, text.encode("utf-8"), backup=backup, durable=durable)
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, backup: bool = False) -> bool:
+def atomic_write_bytes(
+    path: Path, data: bytes, *, backup: bool = False, durable: bool = True
+) -> bool:
     try:
         if path.read_bytes() == data:
             return False
@@ -215,8 +219,9 @@ def atomic_write_bytes(path: Path, data: bytes, *, backup: bool = False) -> bool
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         if backup and path.exists():
             # A copy, not a move: the file must exist at every instant.
             shutil.copy2(path, path.with_name(path.name + ".bak"))
