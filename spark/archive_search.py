@@ -133,8 +133,7 @@ def _build_bundle(site: Path, year: str) -> tuple[int, int]:
         for path in files:
             rel = path.relative_to(out)
             fresh.add(rel)
-            # Derived files, rewritten by the next build if a crash left them wrong.
-            if atomic_write_bytes(target / rel, path.read_bytes(), durable=False):
+            if atomic_write_bytes(target / rel, path.read_bytes()):
                 written += 1
             else:
                 unchanged += 1
