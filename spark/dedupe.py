@@ -3,10 +3,13 @@ near-identical title published within a few days. Pure: an index built from data
 
 from __future__ import annotations
 
+import hashlib
 import re
+import struct
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from spark.classify import fold
 
@@ -31,17 +34,39 @@ def similar(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) / len(a | b) >= SIMILARITY
 
 
-_BANDS, _ROWS = 4, 2  # locality-sensitive hashing: 4 bands of 2 min-hashes each
-_SALTS = tuple(range(_BANDS * _ROWS))
+_BANDS, _ROWS = 5, 3  # locality-sensitive hashing: 5 bands of 3 min-hashes each
+_WORD_HASHES = struct.Struct(f"<{_BANDS * _ROWS}I")
+
+
+@lru_cache(maxsize=1 << 16)  # titles share most of their words: hash each word once
+def _word_hashes(word: str) -> tuple[int, ...]:
+    """One independent 32-bit hash per min-hash, from one keyed digest: stable across
+    runs (unlike `hash`), so a run finds the same duplicates whatever the process."""
+    digest = hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=_WORD_HASHES.size)
+    return _WORD_HASHES.unpack(digest.digest())
 
 
 @lru_cache(maxsize=1 << 16)
 def _bands(words: frozenset[str]) -> tuple[tuple[int, ...], ...]:
     """Keys under which similar titles meet: two titles whose word sets overlap by 80 %
-    share at least one key 98 % of the time (identical sets always); titles sharing a
-    third of their words meet 4 in 10 times, and are then compared exactly."""
-    hashes = [min(hash((salt, w)) for w in words) for salt in _SALTS]
-    return tuple((b, *hashes[b * _ROWS : (b + 1) * _ROWS]) for b in range(_BANDS))
+    share at least one key 97 % of the time (identical sets always); titles sharing a
+    third of their words meet 2 times in 10, and are then compared exactly."""
+    mins = list(map(min, zip(*map(_word_hashes, words), strict=True)))
+    return tuple((b, *mins[b * _ROWS : (b + 1) * _ROWS]) for b in range(_BANDS))
+
+
+class TitleKey(NamedTuple):
+    """What the index compares of a title: its words, and the min-hash keys it is filed
+    under (none when it is too short to compare). Computed where the item is made, in a
+    parse worker, and sent along with it."""
+
+    words: frozenset[str]
+    bands: tuple[tuple[int, ...], ...]
+
+
+def title_key(title: str) -> TitleKey:
+    words = title_words(title)
+    return TitleKey(words, _bands(words) if len(words) >= MIN_WORDS else ())
 
 
 @dataclass(frozen=True)
@@ -65,32 +90,30 @@ class DedupeIndex:
         item_id: str,
         source_id: str,
         canonical_url: str,
-        title: str,
+        title: str | TitleKey,
         published: datetime,
         duplicate_of: str | None,
     ) -> None:
-        known = Known(item_id, source_id, published, title_words(title), duplicate_of or item_id)
+        key = title_key(title) if isinstance(title, str) else title
+        known = Known(item_id, source_id, published, key.words, duplicate_of or item_id)
         self.by_url.setdefault(canonical_url, known)
-        if len(known.words) >= MIN_WORDS:
-            for key in _bands(known.words):
-                self.by_band.setdefault(key, []).append(known)
+        for band in key.bands:
+            self.by_band.setdefault(band, []).append(known)
 
     def original(
-        self, source_id: str, canonical_url: str, title: str, published: datetime
+        self, source_id: str, canonical_url: str, title: str | TitleKey, published: datetime
     ) -> str | None:
         """The id of the first item of the same story from another source, if any."""
         hit = self.by_url.get(canonical_url)
         if hit is not None and hit.source_id != source_id:
             return hit.root
-        words = title_words(title)
-        if len(words) < MIN_WORDS:
-            return None
-        for key in _bands(words):
-            for known in self.by_band.get(key, ()):
+        key = title_key(title) if isinstance(title, str) else title
+        for band in key.bands:
+            for known in self.by_band.get(band, ()):
                 if (
                     known.source_id != source_id
                     and abs(known.published - published) <= TITLE_WINDOW
-                    and similar(words, known.words)
+                    and similar(key.words, known.words)
                 ):
                     return known.root
         return None

@@ -68,7 +68,9 @@ def make_client(
         ),
         limits=httpx.Limits(
             max_connections=settings.concurrency,
-            max_keepalive_connections=settings.concurrency,
+            # Sources rarely share a host, and httpcore's pool scans every idle connection
+            # for each request it places (quadratic in the idle ones): keep only a few.
+            max_keepalive_connections=min(8, settings.concurrency),
         ),
         headers={
             "User-Agent": settings.user_agent,

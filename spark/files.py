@@ -85,6 +85,9 @@ for _versions, _tag, _regexp, _first in ruamel.yaml.resolver.implicit_resolvers:
     if (1, 2) in _versions:
         _FastLoader.add_implicit_resolver(_tag, _regexp, _first)
 
+_ODD_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+_LENIENT = re.compile(r"[|>][-+0-9]*#")
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&\S")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -100,14 +103,23 @@ def fast_load_yaml(text: str) -> Any:
     Gives the same data as `parse_yaml` (CommentedMap / CommentedSeq, with each node's own
     line but no key positions and no comments), for the YAML editors' files contain:
     mappings, lists, text, true/false, null and dates. Anything else (a syntax error, a
-    duplicate key, a number, a time, a tag, a directive, a tab) raises FastYAMLUnsupported: the
-    caller then reads the text with `parse_yaml`, which also locates every problem.
+    duplicate key, a number, a time, a tag, an anchor, a directive, a tab) raises
+    FastYAMLUnsupported: the caller then reads the text with `parse_yaml`, which also
+    locates every problem.
     """
     if text.startswith("%") or "\n%" in text:
         raise FastYAMLUnsupported("a YAML directive")
-    if "\t" in text:
-        # libyaml accepts tabs in places where the round-trip parser refuses them.
-        raise FastYAMLUnsupported("a tab")
+    if "\t" in text or any(c in text for c in _ODD_BREAKS):
+        # libyaml accepts tabs, and line breaks of YAML 1.1, where the round-trip parser
+        # refuses them.
+        raise FastYAMLUnsupported("a tab or an unusual line break")
+    if _LENIENT.search(text):
+        # A block scalar's header run into a comment: libyaml takes it, ruamel does not.
+        raise FastYAMLUnsupported("a block scalar header followed by `#`")
+    if _ANCHOR.search(text):
+        # Anchor names end at different characters in libyaml and in ruamel; without an
+        # anchor, an alias is an error to both.
+        raise FastYAMLUnsupported("what may be an anchor")
     try:
         node = pyyaml.compose(text, Loader=_FastLoader)
     except pyyaml.YAMLError as exc:

@@ -8,7 +8,6 @@ which are pure functions of data and `now`.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -19,14 +18,13 @@ from typing import Literal
 
 import httpx
 
-from spark.classify import item_format, item_language, item_tags, keep
-from spark.clean import CleanEntry, content_hash
 from spark.config import SOURCES_FILE, Settings
-from spark.dedupe import DedupeIndex
+from spark.dedupe import DedupeIndex, TitleKey
 from spark.errors import ConfigError, FetchError, Problem
 from spark.fetch import Fetched, fetch_source, make_client
+from spark.itemize import SourceItems, prepare_source
 from spark.models import Item, Source, SourceState
-from spark.parse import InlineExecutor, ParseResult, parse_executor, parse_source
+from spark.parse import InlineExecutor, parse_executor
 from spark.store import ItemKey, Store
 
 Status = Literal["ok", "warning", "not modified", "failed", "waiting"]
@@ -40,7 +38,7 @@ class Outcome:
 
     source_id: str
     fetched: Fetched | None = None
-    parsed: ParseResult | None = None
+    parsed: SourceItems | None = None
     error: FetchError | None = None
     waiting: bool = False
 
@@ -83,41 +81,27 @@ class Decision:
     reports: tuple[SourceReport, ...]
 
 
-# --------------------------------------------------------------------------- identity
-
-
-def item_id(source_id: str, entry: CleanEntry) -> str:
-    """Stable across runs: the source plus the entry's GUID (else its canonical URL)."""
-    identity = entry.guid or entry.canonical_url
-    return f"{source_id}-{hashlib.sha1(identity.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
-
-
 # --------------------------------------------------------------------------- decide (pure)
 
 
 def decide(
-    settings: Settings,
     sources: Sequence[Source],
     outcomes: Mapping[str, Outcome],
     states: Mapping[str, SourceState],
     stored_hashes: Mapping[str, str],
     stored_keys: Sequence[ItemKey],
     now: datetime,
-    *,
-    language_of: Callable[[CleanEntry, str, str], str] = item_language,
 ) -> Decision:
     """Given what was fetched and what is stored: the items to save and each source's state.
 
-    Within a source, a repeated GUID or canonical URL is one item. Across sources, the
-    same canonical URL or a near-identical title within a few days makes the later item a
-    duplicate of the first (`duplicate_of`), so the review shows it as "also covered by".
+    Within a source, a repeated GUID or canonical URL is one item, and an entry whose GUID
+    changed keeps the id stored for its canonical URL. Across sources, the same canonical
+    URL or a near-identical title within a few days makes the later item a duplicate of the
+    first (`duplicate_of`), so the review shows it as "also covered by".
     """
-    by_source_url: dict[tuple[str, str], str] = {}
-    for key in stored_keys:
-        by_source_url.setdefault((key.source_id, key.canonical_url), key.id)
-
+    stored_ids = stored_ids_by_url(stored_keys)
     order = {s.id: n for n, s in enumerate(sources)}
-    candidates: list[tuple[Source, Item, bool]] = []  # (source, item, is new)
+    candidates: list[tuple[Source, Item, TitleKey, bool]] = []  # (..., is new)
     counts: dict[str, dict[str, int]] = {}
     for source in sources:
         outcome = outcomes.get(source.id)
@@ -126,23 +110,22 @@ def decide(
         c = counts.setdefault(
             source.id, dict.fromkeys(("new", "updated", "unchanged", "filtered", "duplicates"), 0)
         )
+        c["filtered"] = outcome.parsed.filtered
         seen_ids: set[str] = set()
         seen_urls: set[str] = set()
-        for entry in outcome.parsed.entries:
-            if not keep(entry, source.include, source.exclude):
-                c["filtered"] += 1
-                continue
-            iid = by_source_url.get((source.id, entry.canonical_url)) or item_id(source.id, entry)
-            if iid in seen_ids or entry.canonical_url in seen_urls:
+        for item, key in zip(outcome.parsed.items, outcome.parsed.title_keys, strict=True):
+            iid = stored_ids.get((source.id, item.canonical_url), item.id)
+            if iid in seen_ids or item.canonical_url in seen_urls:
                 continue  # the feed repeats itself
             seen_ids.add(iid)
-            seen_urls.add(entry.canonical_url)
-            item = _item(settings, source, entry, iid, now, language_of)
+            seen_urls.add(item.canonical_url)
+            if iid != item.id:
+                item = replace(item, id=iid)
             old_hash = stored_hashes.get(iid)
             if old_hash is None:
-                candidates.append((source, item, True))
+                candidates.append((source, item, key, True))
             elif old_hash != item.content_hash:
-                candidates.append((source, item, False))
+                candidates.append((source, item, key, False))
                 c["updated"] += 1
             else:
                 c["unchanged"] += 1
@@ -151,22 +134,17 @@ def decide(
     candidates.sort(key=lambda t: (t[1].published, order[t[0].id], t[1].id))
     items: list[Item] = []
     index: DedupeIndex | None = None  # built only when something new must be compared
-    for source, item, is_new in candidates:
+    for source, item, key, is_new in candidates:
         if is_new:
             if index is None:
                 index = _stored_index(stored_keys)
-            original = index.original(source.id, item.canonical_url, item.title, item.published)
+            original = index.original(source.id, item.canonical_url, key, item.published)
             if original is not None:
                 item = replace(item, duplicate_of=original)
                 counts[source.id]["duplicates"] += 1
             counts[source.id]["new"] += 1
             index.add(
-                item.id,
-                source.id,
-                item.canonical_url,
-                item.title,
-                item.published,
-                item.duplicate_of,
+                item.id, source.id, item.canonical_url, key, item.published, item.duplicate_of
             )
         items.append(item)
 
@@ -185,6 +163,14 @@ def decide(
     return Decision(tuple(items), tuple(new_states), tuple(reports))
 
 
+def stored_ids_by_url(stored_keys: Sequence[ItemKey]) -> dict[tuple[str, str], str]:
+    """(source id, canonical URL) -> the stored item's id: the first stored wins."""
+    ids: dict[tuple[str, str], str] = {}
+    for key in stored_keys:
+        ids.setdefault((key.source_id, key.canonical_url), key.id)
+    return ids
+
+
 def _stored_index(stored_keys: Sequence[ItemKey]) -> DedupeIndex:
     index = DedupeIndex()
     for key in stored_keys:
@@ -192,52 +178,6 @@ def _stored_index(stored_keys: Sequence[ItemKey]) -> DedupeIndex:
             key.id, key.source_id, key.canonical_url, key.title, key.published, key.duplicate_of
         )
     return index
-
-
-def _item(
-    settings: Settings,
-    source: Source,
-    entry: CleanEntry,
-    iid: str,
-    now: datetime,
-    language_of: Callable[[CleanEntry, str, str], str],
-) -> Item:
-    language = language_of(entry, source.language, settings.default_language)
-    fmt = item_format(entry)
-    tags = item_tags(source.tags, entry.categories)
-    return Item(
-        id=iid,
-        source_id=source.id,
-        guid=entry.guid,
-        url=entry.url,
-        canonical_url=entry.canonical_url,
-        title=entry.title,
-        summary_html=entry.summary_html,
-        summary_text=entry.summary_text,
-        image_url=entry.image_url,
-        author=entry.author,
-        published=entry.published,
-        first_seen=now,
-        language=language,
-        format=fmt,
-        section=source.section,
-        region=source.region,
-        tags=tags,
-        # Only what the publisher controls goes in: a re-run must not look like a change.
-        content_hash=content_hash(
-            entry.url,
-            entry.title,
-            entry.summary_html,
-            entry.image_url,
-            entry.author,
-            entry.published.isoformat() if entry.dated else "",
-            language,
-            fmt,
-            source.section,
-            source.region,
-            tags,
-        ),
-    )
 
 
 def _report(source: Source, outcome: Outcome, c: Mapping[str, int]) -> SourceReport:
@@ -344,22 +284,12 @@ def ingest(
     chosen = select_sources(sources, only)
     states = store.source_states()
     outcomes = asyncio.run(_gather(settings, chosen, states, now, transport, on_progress))
-    ids = [
-        item_id(o.source_id, e)
-        for o in outcomes.values()
-        if o.parsed is not None
-        for e in o.parsed.entries
-    ]
-    decision = decide(
-        settings,
-        chosen,
-        outcomes,
-        states,
-        store.item_hashes(ids),
-        # Nothing fetched (all 304 or failed): nothing to compare with the stored items.
-        store.item_keys(since=now - DEDUPE_WINDOW) if ids else [],
-        now,
-    )
+    fetched = [i for o in outcomes.values() if o.parsed is not None for i in o.parsed.items]
+    # Nothing fetched (all 304 or failed): nothing to compare with the stored items.
+    keys = store.item_keys(since=now - DEDUPE_WINDOW) if fetched else []
+    stored_ids = stored_ids_by_url(keys)
+    ids = [stored_ids.get((i.source_id, i.canonical_url), i.id) for i in fetched]
+    decision = decide(chosen, outcomes, states, store.item_hashes(ids), keys, now)
     store.save_ingest(decision.items, decision.states)
     return IngestReport(decision.reports, time.perf_counter() - started)
 
@@ -400,15 +330,15 @@ async def _gather(
                 source.id, error=FetchError(source.id, f"unexpected error: {exc!r}")
             )
         else:
-            parsed = ParseResult()
+            parsed = SourceItems()
             if not fetched.not_modified:
-                args = (source.kind, source.selectors, fetched.content, fetched.headers,
-                        fetched.url, now, settings.review.summary_chars)  # fmt: skip
+                args = (source, fetched.content, fetched.headers, fetched.url, now,
+                        settings.review.summary_chars, settings.default_language)  # fmt: skip
                 try:
-                    parsed = await loop.run_in_executor(executor, parse_source, *args)
+                    parsed = await loop.run_in_executor(executor, prepare_source, *args)
                 except BrokenProcessPool:
                     executor = fallback  # a worker died (out of memory?): carry on in-process
-                    parsed = parse_source(*args)
+                    parsed = prepare_source(*args)
             outcomes[source.id] = Outcome(source.id, fetched=fetched, parsed=parsed)
         done += 1
         if on_progress is not None:

@@ -1,16 +1,15 @@
 """Bytes -> entries. Feeds through feedparser (its fetching and sanitizing switched off),
 `kind: page` sources through beautifulsoup4 and the source's CSS selectors.
 
-`parse_source` is the unit of CPU work of an ingest run: parse and clean one source's
-bytes. It is a plain top-level function taking and returning picklable data so that
-`ParsePool` can run it on every core; it never raises for bad content, it reports.
+`parse_source` parses and cleans one source's bytes; `spark.itemize.prepare_source` wraps
+it as the unit of CPU work of an ingest run, run on every core by `parse_executor`. Both
+take and return picklable data and never raise for bad content: they report.
 """
 
 from __future__ import annotations
 
 import calendar
 import os
-import time
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -268,11 +267,3 @@ def parse_executor(sources: int, workers: int | None = None) -> Executor:
         return InlineExecutor()
     # spawn: the parent runs an event loop and threads, which fork would copy half-done.
     return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-
-
-def warm_up() -> float:
-    """Run in each worker once, so imports are paid before the first real feed."""
-    start = time.perf_counter()
-    import bs4  # noqa: F401
-
-    return time.perf_counter() - start

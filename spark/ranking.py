@@ -4,7 +4,8 @@ A candidate's base score is the sum of the weights of the themes its title or su
 mention (a title mention counts 1.5 times) plus a recency bonus that halves every
 `HALF_LIFE_DAYS`. Selection is greedy on the base score minus diversity penalties that
 grow with every candidate already chosen (or already in the file) from the same source,
-region and language; the penalties only ever grow, so a lazy priority queue gives the exact
+region and language. Candidates sharing source, region and language share every penalty,
+so each step only compares the best remaining candidate of each such group: the exact
 greedy order without rescoring every candidate at every step.
 
 Then each edition's language is guaranteed a share of the selection (`MIN_LANGUAGE_SHARE`
@@ -60,17 +61,20 @@ def base_score(
 ) -> tuple[float, tuple[str, ...]]:
     """(score, matched themes) of one candidate."""
     score = 0.0
-    found: dict[str, None] = {}
+    found: tuple[str, ...] = ()
     if matcher is not None:
-        in_title = {m.lower() for m in matcher.findall(title)}
-        in_summary = {m.lower() for m in matcher.findall(summary)}
-        for word in sorted(in_title | in_summary):
-            weight = themes.get(word, 0.0)
-            score += weight * (TITLE_FACTOR if word in in_title else 1.0)
-            found[word] = None
+        # Called for every stored candidate on every refresh: kept lean.
+        title_hits = matcher.findall(title)
+        summary_hits = matcher.findall(summary)
+        if title_hits or summary_hits:
+            in_title = set(map(str.lower, title_hits))
+            found = tuple(sorted(in_title.union(map(str.lower, summary_hits))))
+            for word in found:
+                weight = themes.get(word, 0.0)
+                score += weight * (TITLE_FACTOR if word in in_title else 1.0)
     age_days = max(0.0, (now - published).total_seconds() / 86400)
     score += math.pow(0.5, age_days / HALF_LIFE_DAYS)
-    return score, tuple(found)
+    return score, found
 
 
 def select(
@@ -95,31 +99,78 @@ def select(
         regions[region] += 1
         languages[language] += 1
 
-    def current(c: Scored) -> float:
-        return (
-            c.score
-            - SOURCE_PENALTY * sources[c.source]
-            - REGION_PENALTY * regions[c.region]
-            - LANGUAGE_PENALTY * languages[c.language]
-        )
-
-    heap = [(-current(c), c.id, i) for i, c in enumerate(candidates)]
-    heapq.heapify(heap)
+    members: dict[tuple[str, str, str], list[Scored]] = {}
+    for c in candidates:
+        members.setdefault((c.source, c.region, c.language), []).append(c)
+    groups = [_Group(key, group) for key, group in members.items()]
     chosen: list[Scored] = []
-    while heap and len(chosen) < limit:
-        bound, cid, index = heapq.heappop(heap)
-        c = candidates[index]
-        now_score = current(c)
-        if -now_score != bound:
-            # Stale: penalties grew since it was pushed. Scores only fall, so re-queueing
-            # it at its true score keeps the heap's top exact.
-            heapq.heappush(heap, (-now_score, cid, index))
-            continue
+    while len(chosen) < limit:
+        best: tuple[tuple[float, str], _Group, int] | None = None
+        for group in groups:
+            source, region, language = group.key
+            head = group.head(
+                SOURCE_PENALTY * sources[source],
+                REGION_PENALTY * regions[region],
+                LANGUAGE_PENALTY * languages[language],
+            )
+            if head is not None and (best is None or head[0] < best[0]):
+                best = (head[0], group, head[1])
+        if best is None:
+            break
+        c = best[1].take(best[2])
         chosen.append(c)
         sources[c.source] += 1
         regions[c.region] += 1
         languages[c.language] += 1
     return _language_share(chosen, candidates, limit, editions)
+
+
+class _Group:
+    """Candidates that share (source, region, language), hence every penalty.
+
+    Their order by current score is their order by base score, so only the best of them
+    needs looking at on each step. Members are kept in blocks of equal base score, best
+    block first, each block sorted by id (taken from its end). The greedy order is by
+    (-current score, id); two different base scores can round to the same current score,
+    so the head is the smallest id among the leading blocks whose current scores tie.
+    """
+
+    def __init__(self, key: tuple[str, str, str], members: list[Scored]) -> None:
+        self.key = key
+        by_score: dict[float, list[Scored]] = {}
+        for c in members:
+            by_score.setdefault(c.score, []).append(c)
+        self.blocks = [
+            sorted(block, key=lambda c: c.id, reverse=True)
+            for _, block in sorted(by_score.items(), key=lambda kv: -kv[0])
+        ]
+        self.first = 0
+
+    def head(
+        self, source: float, region: float, language: float
+    ) -> tuple[tuple[float, str], int] | None:
+        """((-current score, id), block index) of the group's best candidate, if any."""
+        blocks = self.blocks
+        while self.first < len(blocks) and not blocks[self.first]:
+            self.first += 1
+        top: tuple[tuple[float, str], int] | None = None
+        for index in range(self.first, len(blocks)):
+            block = blocks[index]
+            if not block:
+                continue
+            # The same expression, in the same order, as the score it is compared with.
+            current = block[-1].score - source - region - language
+            key = (-current, block[-1].id)
+            if top is None:
+                top = (key, index)
+            elif key[0] != top[0][0]:
+                break  # base scores only fall from here on, and so do current scores
+            elif key < top[0]:
+                top = (key, index)
+        return top
+
+    def take(self, index: int) -> Scored:
+        return self.blocks[index].pop()
 
 
 def _language_share(
@@ -131,7 +182,11 @@ def _language_share(
     taken = {c.id for c in chosen}
     for language in editions:
         have = sum(1 for c in chosen if c.language == language)
-        spare = sorted(
+        if quota - have <= 0:
+            continue
+        # The best few only: equal to sorted(...)[:n], without sorting every candidate.
+        spare = heapq.nsmallest(
+            quota - have,
             (c for c in candidates if c.language == language and c.id not in taken),
             key=lambda c: (-c.score, c.id),
         )

@@ -21,7 +21,7 @@ Rules (documented in docs/editing.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +29,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from spark import review_merge
 from spark.config import SOURCES_FILE, Settings, load_sources
 from spark.errors import Problem, ReviewFileError
 from spark.files import atomic_write_text, dump_yaml
@@ -48,11 +49,11 @@ from spark.review_layout import (
     Candidate,
     header,
     item_node,
+    machine_changes,
     per_edition_node,
     split_header,
-    update_machine_fields,
 )
-from spark.store import Store
+from spark.store import CandidateKey, Store
 
 REVIEW_FILE = "review.yaml"
 _STATUS_LINE = re.compile(r"^status:[ \t]*['\"]?([A-Za-z]+)", re.MULTILINE)
@@ -67,6 +68,7 @@ class RefreshResult:
     undecided: int  # undecided items in the file after the refresh
     held_back: int  # candidates left out because the undecided cap was reached
     written: bool  # False when the file was already exactly this
+    text_merge: bool = False  # merged into the file's text, not by a full round trip
 
 
 # --------------------------------------------------------------------------- paths, dates
@@ -153,6 +155,21 @@ def build_candidates(
     now: datetime,
 ) -> dict[str, Candidate]:
     """Stored items -> candidates, scored; duplicates folded into `also` of their primary."""
+    also = also_covered(duplicates, names)
+    matcher = theme_matcher(settings.themes)
+    out: dict[str, Candidate] = {}
+    for item in items:
+        score, themes = base_score(
+            item.title, item.summary_text, item.published, now, settings.themes, matcher
+        )
+        out[item.id] = make_candidate(item, score, themes, also.get(item.id, ()), settings, names)
+    return out
+
+
+def also_covered(
+    duplicates: list[tuple[str, str, str, str]], names: Mapping[str, str]
+) -> dict[str, tuple[AlsoCovered, ...]]:
+    """Primary item id -> the other sources that covered it, sorted, each once."""
     parent = {d[0]: d[1] for d in duplicates}
 
     def root(item_id: str) -> str:
@@ -165,33 +182,38 @@ def build_candidates(
     also: dict[str, list[AlsoCovered]] = {}
     for _dup_id, dup_of, source_id, url in duplicates:
         also.setdefault(root(dup_of), []).append(AlsoCovered(names.get(source_id, source_id), url))
-    matcher = theme_matcher(settings.themes)
-    default_section = settings.section_ids[0]
-    limit = settings.review.summary_chars
-    out: dict[str, Candidate] = {}
-    for item in items:
-        score, themes = base_score(
-            item.title, item.summary_text, item.published, now, settings.themes, matcher
-        )
-        covered = sorted(set(also.get(item.id, ())), key=lambda a: (a.source, a.url))
-        out[item.id] = Candidate(
-            id=item.id,
-            section=item.section if item.section in settings.section_ids else default_section,
-            title=item.title,
-            url=item.url,
-            source=names.get(item.source_id, item.source_id),
-            source_id=item.source_id,
-            date=item.published.astimezone(settings.tz).date(),
-            language=item.language,
-            region=item.region,
-            format=item.format,
-            summary=_shorten(item.summary_text, limit),
-            image=item.image_url,
-            tags=tuple(dict.fromkeys((*item.tags, *themes))),
-            also=tuple(covered),
-            score=score,
-        )
-    return out
+    return {
+        item_id: tuple(sorted(set(covered), key=lambda a: (a.source, a.url)))
+        for item_id, covered in also.items()
+    }
+
+
+def make_candidate(
+    item: Item,
+    score: float,
+    themes: tuple[str, ...],
+    also: tuple[AlsoCovered, ...],
+    settings: Settings,
+    names: Mapping[str, str],
+) -> Candidate:
+    section_ids = settings.section_ids
+    return Candidate(
+        id=item.id,
+        section=item.section if item.section in section_ids else section_ids[0],
+        title=item.title,
+        url=item.url,
+        source=names.get(item.source_id, item.source_id),
+        source_id=item.source_id,
+        date=item.published.astimezone(settings.tz).date(),
+        language=item.language,
+        region=item.region,
+        format=item.format,
+        summary=_shorten(item.summary_text, settings.review.summary_chars),
+        image=item.image_url,
+        tags=tuple(dict.fromkeys((*item.tags, *themes))),
+        also=also,
+        score=score,
+    )
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -355,64 +377,159 @@ def refresh(
     *,
     now: datetime,
     names: Mapping[str, str] | None = None,
+    text_merge: bool = True,
 ) -> RefreshResult:
-    """Create the issue's review file, or merge new candidates into it (never clobbering)."""
+    """Create the issue's review file, or merge new candidates into it (never clobbering).
+
+    An existing file in the layout Spark writes is merged at the level of its text
+    (`review_merge`); anything else, or any doubt, takes the full ruamel round trip, which
+    `text_merge=False` forces (the reference the text merge is tested against).
+    """
     validate_issue_name(issue)
     path = review_path(settings, issue)
     created = not path.exists()
-    data = new_issue_data(settings, issue) if created else _load_for_update(settings, issue, path)
+    fast = None if created or not text_merge else _read_fast(settings, issue, path)
+    if fast is not None:
+        data: Any = fast.data
+    elif created:
+        data = new_issue_data(settings, issue)
+    else:
+        data = _load_for_update(settings, issue, path)
+        _add_missing_editions(data, settings, issue)
     if names is None:
         names = source_names(settings)
-    since = cutoff(settings, store, issue)
-    candidates = build_candidates(
-        store.review_candidates(since), store.duplicate_links(), settings, names, now
+    pool = CandidatePool(store, settings, names, cutoff(settings, store, issue), now)
+    offered = store.offered_ids(issue)
+
+    merge = _merge(data, pool, offered, settings)
+    written: bool | None = None
+    merged_as_text = False
+    if fast is not None:
+        body = review_merge.render(fast, data["items"], merge.changes)
+        merged_as_text = body is not None
+        if body is not None:
+            text = header(issue, data, settings) + body
+            written = atomic_write_text(path, text, backup=True)
+        else:
+            data = _load_for_update(settings, issue, path)
+            _add_missing_editions(data, settings, issue)
+            merge = _merge(data, pool, offered, settings)
+    if written is None:
+        written = _write(path, issue, data, settings)
+    store.record_offered(issue, [c.id for c in merge.batch], now)
+    return RefreshResult(
+        path=path,
+        created=created,
+        added=len(merge.batch),
+        updated=len(merge.changes),
+        undecided=merge.undecided + len(merge.batch),
+        held_back=merge.fresh - len(merge.batch),
+        written=written,
+        text_merge=merged_as_text,
     )
-    _add_missing_editions(data, settings, issue)
+
+
+def _read_fast(settings: Settings, issue: str, path: Path) -> review_merge.FastFile | None:
+    """The file read for a text-level merge, or None when ruamel's path must take it (any
+    problem in the file is then reported by `_load_for_update`, with its line)."""
+    body, _ = split_header(path.read_text(encoding="utf-8"))
+    fast = review_merge.read(body)
+    if fast is None:
+        return None
+    data = fast.data
+    status = str(data.get("status") or "draft")
+    if str(data.get("issue") or "") != issue or status not in ISSUE_STATUSES or status == "sent":
+        return None
+    ids = [str(n.get("id") or "") if isinstance(n, Mapping) else "" for n in data["items"]]
+    if "" in ids or len(set(ids)) != len(ids) or _missing_editions(data, settings):
+        return None
+    return fast
+
+
+class CandidatePool:
+    """The store's candidates for an issue: all scored, and made into `Candidate`s (which
+    reads the whole item) only for the few a refresh puts in or updates in the file."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        names: Mapping[str, str],
+        since: datetime | None,
+        now: datetime,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.names = names
+        self.keys = store.review_candidate_keys(since)
+        matcher = theme_matcher(settings.themes)
+        self.scores = {
+            k.id: base_score(k.title, k.summary_text, k.published, now, settings.themes, matcher)
+            for k in self.keys
+        }
+        self.also = also_covered(store.duplicate_links(), names)
+        self._made: dict[str, Candidate] = {}
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self.scores
+
+    def scored(self, k: CandidateKey) -> Scored:
+        source = self.names.get(k.source_id, k.source_id)
+        return Scored(k.id, source, k.region or "", k.language, self.scores[k.id][0], ())
+
+    def candidates(self, ids: Sequence[str]) -> dict[str, Candidate]:
+        missing = [i for i in ids if i not in self._made and i in self.scores]
+        for item in self.store.items_by_id(missing).values():
+            score, themes = self.scores[item.id]
+            self._made[item.id] = make_candidate(
+                item, score, themes, self.also.get(item.id, ()), self.settings, self.names
+            )
+        return {i: self._made[i] for i in ids if i in self._made}
+
+
+@dataclass
+class _Merge:
+    batch: list[Candidate]  # new items, in the order inserted
+    changes: dict[str, dict[str, Any]]  # item id -> machine fields set
+    undecided: int
+    fresh: int  # candidates that could have been added
+
+
+def _merge(data: Any, pool: CandidatePool, offered: set[str], settings: Settings) -> _Merge:
+    """Put new candidates into `data` and update undecided items (ruamel nodes or plain)."""
     items = data.get("items")
     if items is None:
         items = data["items"] = CommentedSeq()
+    in_file: dict[str, Any] = {str(n.get("id")): n for n in items}
+    undecided_ids = [
+        item_id for item_id, node in in_file.items() if parse_pick(node.get("pick")) == (None, True)
+    ]
+    current = pool.candidates([i for i in undecided_ids if i in pool])
+    changes: dict[str, dict[str, Any]] = {}
+    for item_id in undecided_ids:
+        if item_id in current:
+            node = in_file[item_id]
+            changed = machine_changes(node, current[item_id])
+            for key, value in changed.items():
+                node[key] = value
+            if changed:
+                changes[item_id] = changed
 
-    in_file: dict[str, CommentedMap] = {str(n.get("id")): n for n in items}
-    updated = 0
-    undecided = 0
-    for item_id, node in in_file.items():
-        pick, valid = parse_pick(node.get("pick"))
-        if pick is None and valid:
-            undecided += 1
-            if item_id in candidates and update_machine_fields(node, candidates[item_id]):
-                updated += 1
-
-    offered = store.offered_ids(issue)
-    fresh = [c for c in candidates.values() if c.id not in in_file and c.id not in offered]
-    room = max(0, settings.review.max_undecided - undecided)
+    fresh = [k for k in pool.keys if k.id not in in_file and k.id not in offered]
+    room = max(0, settings.review.max_undecided - len(undecided_ids))
     already = [
         (str(n.get("source") or ""), str(n.get("region") or ""), str(n.get("language") or ""))
         for n in in_file.values()
     ]
     chosen = select(
-        [Scored(c.id, c.source, c.region or "", c.language, c.score, ()) for c in fresh],
-        room,
-        editions=settings.editions,
-        already=already,
+        [pool.scored(k) for k in fresh], room, editions=settings.editions, already=already
     )
+    made = pool.candidates([s.id for s in chosen])
     order = {sid: i for i, sid in enumerate(settings.section_ids)}
-    batch = sorted(
-        (candidates[s.id] for s in chosen), key=lambda c: order.get(c.section, len(order))
-    )
+    batch = sorted((made[s.id] for s in chosen), key=lambda c: order.get(c.section, len(order)))
     for c in batch:
         items.insert(_position(items, c.section, order), item_node(c, settings.editions))
-
-    written = _write(path, issue, data, settings)
-    store.record_offered(issue, [c.id for c in batch], now)
-    return RefreshResult(
-        path=path,
-        created=created,
-        added=len(batch),
-        updated=updated,
-        undecided=undecided + len(batch),
-        held_back=len(fresh) - len(batch),
-        written=written,
-    )
+    return _Merge(batch, changes, len(undecided_ids), len(fresh))
 
 
 def _position(items: CommentedSeq, section: str, order: Mapping[str, int]) -> int:
@@ -428,6 +545,17 @@ def _position(items: CommentedSeq, section: str, order: Mapping[str, int]) -> in
         if order.get(str(node.get("section")), len(order)) > rank:
             return index
     return len(items)
+
+
+def _missing_editions(data: Mapping[str, Any], settings: Settings) -> bool:
+    """Whether `_add_missing_editions` would change anything."""
+    for key in ("title", "subject", "preheader", "intro"):
+        node = data.get(key)
+        if key not in data or (
+            isinstance(node, Mapping) and any(lang not in node for lang in settings.editions)
+        ):
+            return True
+    return False
 
 
 def _add_missing_editions(data: CommentedMap, settings: Settings, issue: str) -> None:

@@ -115,17 +115,28 @@ def blurb_node(summary: str, language: str, editions: Sequence[str]) -> Commente
 
 def update_machine_fields(node: CommentedMap, c: Candidate) -> bool:
     """Bring an undecided item's machine fields up to date; True when anything changed."""
-    changed = False
+    changes = machine_changes(node, c)
+    for key, value in changes.items():
+        node[key] = value
+    return bool(changes)
+
+
+def machine_changes(node: Mapping[str, Any], c: Candidate) -> dict[str, Any]:
+    """The fields to set on an undecided item to bring it up to date, in the order set."""
+    changes: dict[str, Any] = {}
     for key, value in machine_values(c).items():
         if value is None:
             continue  # never erase: it may be the editor's own addition
         if _plain(node.get(key)) != _plain(value):
-            node[key] = value
-            changed = True
+            changes[key] = value
     if c.image and "image_alt" not in node:
-        node["image_alt"] = ""
-        changed = True
-    return changed
+        changes["image_alt"] = ""
+    return changes
+
+
+def plain(value: Any) -> Any:
+    """Comparable plain data: mappings as dicts with text keys, sequences as lists."""
+    return _plain(value)
 
 
 def _plain(value: Any) -> Any:
@@ -187,12 +198,13 @@ def header(issue: str, data: Any, settings: Settings) -> str:
 
 
 def summary_lines(data: Any, settings: Settings) -> list[str]:
-    items = data.get("items") if isinstance(data, CommentedMap) else None
-    picked: list[CommentedMap] = []
+    # Plain data (the fast read of a refresh) or ruamel's nodes: both are Mappings.
+    items = data.get("items") if isinstance(data, Mapping) else None
+    picked: list[Mapping[str, Any]] = []
     undecided = declined = 0
     missing: Counter[str] = Counter()
     for node in items or ():
-        if not isinstance(node, CommentedMap):
+        if not isinstance(node, Mapping):
             continue
         pick, _ = parse_pick(node.get("pick"))
         if pick is None:

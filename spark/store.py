@@ -147,6 +147,18 @@ class ItemKey(NamedTuple):
     duplicate_of: str | None
 
 
+class CandidateKey(NamedTuple):
+    """The few fields of a review candidate that ranking reads."""
+
+    id: str
+    source_id: str
+    title: str
+    summary_text: str
+    published: datetime
+    language: str
+    region: str | None
+
+
 def _ts(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -344,6 +356,35 @@ class Store:
             sql += " AND (first_seen >= ? OR published >= ?)"
             args += [_ts(since), _ts(since)]
         return [_item(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+
+    def review_candidate_keys(self, since: datetime | None) -> list[CandidateKey]:
+        """What ranking needs of `review_candidates(since)`, the same rows in no particular
+        order: reading only these columns keeps a refresh over a large store fast, and
+        `items_by_id` then reads the few items that go into the file."""
+        sql = (
+            "SELECT id, source_id, title, summary_text, published, language, region FROM items "
+            "WHERE published_in IS NULL AND duplicate_of IS NULL"
+        )
+        args: list[object] = []
+        if since is not None:
+            sql += " AND (first_seen >= ? OR published >= ?)"
+            args += [_ts(since), _ts(since)]
+        cursor = self.db.cursor()
+        cursor.row_factory = None  # plain tuples: 20,000 rows at a time
+        return [
+            CandidateKey(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5], r[6])
+            for r in cursor.execute(sql, args)
+        ]
+
+    def items_by_id(self, item_ids: Iterable[str]) -> dict[str, Item]:
+        ids = list(dict.fromkeys(item_ids))
+        out: dict[str, Item] = {}
+        for start in range(0, len(ids), 500):  # under SQLite's bound-parameter limit
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(f"SELECT * FROM items WHERE id IN ({marks})", chunk):
+                out[r["id"]] = _item(r)
+        return out
 
     def duplicate_links(self) -> list[tuple[str, str, str, str]]:
         """(id, duplicate_of, source_id, url) of every item that repeats another."""

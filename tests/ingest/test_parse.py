@@ -104,3 +104,25 @@ def test_sanitizer_keeps_structure_and_makes_urls_absolute() -> None:
         '<img src="https://site.example/blog/i.png"></p>'
     )
     assert plain_text("<p>a</p><p>b &amp; c</p><script>x()</script>") == "a b & c"
+
+
+@pytest.mark.parametrize(
+    ("fragment", "base", "expected"),
+    [
+        ('<a href="../b?q=1#f">x</a>', "https://a.example/x/y", '<a href="https://a.example/b?q=1#f"'),
+        ('<a href="//cdn.example/p">x</a>', "https://a.example/", '<a href="https://cdn.example/p"'),
+        ('<a href=" /sp">x</a>', "https://a.example/x", '<a href="https://a.example/sp"'),
+        ('<a href="/r">x</a>', "", "<a rel="),  # nothing to resolve against: dropped
+        ('<q cite="javascript:alert(1)">q</q>', "https://a.example/", "<q>q</q>"),
+        ('<a href="jav&#x09;ascript:alert(1)">x</a>', "https://a.example/", "<a rel="),
+        ('<img src="data:image/png;base64,AAAA">', "https://a.example/", "<img>"),
+        ('<a href="mailto:info@a.example">m</a>', "", '<a href="mailto:info@a.example"'),
+    ],
+)  # fmt: skip
+def test_sanitizer_resolves_or_drops_every_url(fragment: str, base: str, expected: str) -> None:
+    assert sanitize_html(fragment, base).startswith(expected)
+
+
+def test_plain_text_keeps_punctuation_against_the_word() -> None:
+    html = "<p><b>Grade 6</b>, <i>math</i>.</p>\n<p>(see <a href='x'>here</a>)</p>&nbsp;end"
+    assert plain_text(html) == "Grade 6, math. (see here) end"
