@@ -114,6 +114,16 @@ def test_what_the_fast_loader_could_read_differently_is_left_to_the_full_parser(
         fast_load_yaml(f"%YAML 1.1\n---\na: {value}\n")
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["a: \t\n", "a: x\u2028b: y\n", "&0?0\n", "a: >#\n  x\n", "a: [?]]\n", "a: !\n", "true: x\n"],
+)
+def test_texts_libyaml_reads_differently_are_left_to_the_full_parser(text: str) -> None:
+    # Each was found by the property test below: libyaml reads it, differently or at all.
+    with pytest.raises(FastYAMLUnsupported):
+        fast_load_yaml(text)
+
+
 @settings(max_examples=int(os.environ.get("SPARK_FAST_YAML_EXAMPLES", "300")), deadline=None)
 @given(
     st.text(
