@@ -14,31 +14,32 @@ import hashlib
 import pickle
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
-
 from spark.archive_pages import (
     PACKAGE_TEMPLATES,
     IssueRender,
+    issue_pages,
     issue_path,
     lang_root,
-    render_site,
+    make_environment,
+    render_aggregates,
+    render_issues,
 )
-from spark.archive_search import BUNDLE, build_search_index
+from spark.archive_search import BUNDLE, build_search_index, indexed_years, page_year, stale_years
 from spark.config import Settings
 from spark.errors import InputError, Problem, ReviewFileError
 from spark.files import atomic_write_bytes, atomic_write_text
 from spark.models import Issue
-from spark.review_file import ISSUE_RE, issue_from_yaml, parse_issue
+from spark.review_file import ISSUE_RE, parse_issue
 
 CACHE_FILE = "archive-cache.pickle"
 RENDER_CACHE_DIR = "archive-pages"  # one file per rendered issue edition
+JINJA_CACHE_DIR = "archive-templates"  # compiled templates
 CACHE_VERSION = 1
 _SENT = re.compile(r"^status:\s*['\"]?sent\b", re.MULTILINE)
 
@@ -70,33 +71,52 @@ def build_site(settings: Settings, *, now: datetime | None = None) -> BuildRepor
     so that a rebuild with nothing changed is byte-identical and rewrites nothing.
     """
     del now
-    issues = load_public_issues(settings)
+    issues, keys = _load_public_issues(settings)
+    env = make_environment(settings, _bytecode_dir(settings))
     cache = _RenderCache(settings)
-    files = render_site(issues, settings, cache)
+    renders = render_issues(issues, settings, env, cache, keys)
     cache.prune()
     site = settings.site_dir
     written: list[str] = []
     unchanged: list[str] = []
-    for rel, text in sorted(files.items()):
-        if atomic_write_text(site / rel, text):
-            written.append(rel)
-        else:
-            unchanged.append(rel)
-    removed = _remove_stale_issue_pages(site, set(files), settings)
-    search_rebuilt = False
+
+    def write(files: dict[str, str]) -> None:
+        for rel, text in sorted(files.items()):
+            # site/ is derived from issues/: a page a crash left wrong differs from its
+            # rendering, so the next build rewrites it; no flush to disk per page.
+            changed = atomic_write_text(site / rel, text, durable=False)
+            (written if changed else unchanged).append(rel)
+
+    pages = issue_pages(renders)
+    write(pages)
+    removed = _remove_stale_issue_pages(site, set(pages), settings)
+    years = {y for p in (*written, *removed) if (y := page_year(p))} | stale_years(site)
+    search_rebuilt = bool(years) or _stray_bundles(site)
     search_files = (0, 0)
-    html_changed = any(p.endswith(".html") for p in (*written, *removed))
-    if html_changed or not (site / BUNDLE / "pagefind.js").exists():
-        search_files = build_search_index(site)
-        search_rebuilt = True
+    # Pagefind reads only the issue pages, now written: it indexes while the pages that
+    # list every issue are rendered.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        search = pool.submit(build_search_index, site, years) if search_rebuilt else None
+        write(render_aggregates(renders, settings, env))
+        if search is not None:
+            search_files = search.result()
     return BuildReport(
-        written=tuple(written),
-        unchanged=tuple(unchanged),
+        written=tuple(sorted(written)),
+        unchanged=tuple(sorted(unchanged)),
         removed=tuple(removed),
         issues=tuple(sorted((i.issue for i in issues), reverse=True)),
         search_rebuilt=search_rebuilt,
         search_files=search_files,
     )
+
+
+def _bytecode_dir(settings: Settings) -> Path | None:
+    folder = settings.state_dir / JINJA_CACHE_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # the cache only saves time
+    return folder
 
 
 def load_public_issues(settings: Settings) -> list[Issue]:
@@ -105,13 +125,19 @@ def load_public_issues(settings: Settings) -> list[Issue]:
     Raises ReviewFileError listing every problem of the sent issues that do not read
     cleanly; drafts and approved issues are skipped whatever their state.
     """
+    return _load_public_issues(settings)[0]
+
+
+def _load_public_issues(settings: Settings) -> tuple[list[Issue], dict[str, str]]:
+    """(the public issues, their review files' content keys by issue name)."""
     cache_path = settings.state_dir / CACHE_FILE
     cache = _load_cache(cache_path, settings)
     fresh: dict[str, Issue | None] = {}
     issues: list[Issue] = []
+    keys: dict[str, str] = {}
     problems: list[Problem] = []
     if not settings.issues_dir.is_dir():
-        return []
+        return [], {}
     for path in sorted(settings.issues_dir.glob("*/review.yaml")):
         data = path.read_bytes()
         key = hashlib.sha256(path.parent.name.encode() + b"\0" + data).hexdigest()
@@ -125,11 +151,12 @@ def load_public_issues(settings: Settings) -> list[Issue]:
         fresh[key] = issue
         if issue is not None:
             issues.append(issue)
+            keys[issue.issue] = key
     if problems:
         raise ReviewFileError(problems)
     if fresh != cache:
         _save_cache(cache_path, settings, fresh)
-    return issues
+    return issues, keys
 
 
 def _read_public(path: Path, data: bytes, settings: Settings) -> tuple[Issue | None, list[Problem]]:
@@ -139,10 +166,7 @@ def _read_public(path: Path, data: bytes, settings: Settings) -> tuple[Issue | N
     except UnicodeDecodeError:
         return None, [Problem("the review file is not UTF-8 text", path, fix="save it as UTF-8")]
     try:
-        issue, problems = _quick_parse(text, path, settings)
-        if problems:
-            # Read again the editors' way, for the line and column of each problem.
-            issue, problems = parse_issue(text, path, settings)
+        issue, problems = parse_issue(text, path, settings)
     except InputError as exc:
         # A YAML syntax error: it matters only if this file claims to be a sent issue.
         return None, (list(exc.problems) if _SENT.search(text) else [])
@@ -165,33 +189,6 @@ def _read_public(path: Path, data: bytes, settings: Settings) -> tuple[Issue | N
     return issue, []
 
 
-def _quick_parse(text: str, path: Path, settings: Settings) -> tuple[Issue | None, list[Problem]]:
-    """The review file through libyaml (C), validated by the same rules as `parse_issue`.
-
-    Round-trip parsing keeps comments and positions, which the archive does not need, at
-    about ten times the cost; positions are recovered by a full parse only on problems.
-    """
-    try:
-        data = YAML(typ="safe").load(text)
-    except YAMLError:
-        return parse_issue(text, path, settings)
-    return issue_from_yaml(_commented(data), path, settings)
-
-
-def _commented(node: Any) -> Any:
-    if isinstance(node, dict):
-        out = CommentedMap()
-        out._yaml_set_line_col(0, 0)  # positions are unknown here; see _quick_parse
-        for key, value in node.items():
-            out[key] = _commented(value)
-        return out
-    if isinstance(node, list):
-        seq = CommentedSeq(_commented(v) for v in node)
-        seq._yaml_set_line_col(0, 0)
-        return seq
-    return node
-
-
 def _fingerprint(settings: Settings) -> str:
     # Parsing depends on these settings; a change invalidates every cached issue.
     parts = (
@@ -201,7 +198,23 @@ def _fingerprint(settings: Settings) -> str:
         settings.default_language,
         settings.timezone,
     )
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    digest = hashlib.sha256(repr(parts).encode())
+    _hash_files(digest, [_CODE / name for name in PARSING_CODE])
+    return digest.hexdigest()
+
+
+_CODE = Path(__file__).parent
+# What an issue read from a review file depends on, besides the file and the settings: a
+# new version of these modules misses both caches (render keys derive from the file).
+PARSING_CODE = ("review_file.py", "models.py", "files.py")
+
+
+def _hash_files(digest: Any, paths: list[Path]) -> None:
+    for path in paths:
+        digest.update(str(path).encode() + b"\0")
+        with contextlib.suppress(OSError):
+            digest.update(path.read_bytes())
+        digest.update(b"\0")
 
 
 def _read_pickle(path: Path) -> object | None:
@@ -277,17 +290,20 @@ class _RenderCache:
 
 def _render_fingerprint(settings: Settings) -> str:
     digest = hashlib.sha256(f"{CACHE_VERSION}\0{settings!r}".encode())
-    code = Path(__file__).parent
-    sources = [code / "archive_pages.py", code / "i18n.py"]
+    sources = [_CODE / name for name in ("archive_pages.py", "i18n.py", *PARSING_CODE)]
     for folder in (settings.root / "templates" / "site", PACKAGE_TEMPLATES):
         if folder.is_dir():
             sources.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
-    for path in sources:
-        digest.update(str(path).encode() + b"\0")
-        with contextlib.suppress(OSError):
-            digest.update(path.read_bytes())
-        digest.update(b"\0")
+    _hash_files(digest, sources)
     return digest.hexdigest()
+
+
+def _stray_bundles(site: Path) -> bool:
+    """Whether `site/pagefind/` holds anything but the bundles of years with pages."""
+    root = site / BUNDLE
+    if not root.is_dir():
+        return False
+    return {p.name for p in root.iterdir()} != indexed_years(site)
 
 
 def _remove_stale_issue_pages(site: Path, expected: set[str], settings: Settings) -> list[str]:

@@ -18,9 +18,16 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, Protocol
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    select_autoescape,
+)
 from markdown_it import MarkdownIt
 
+from spark.archive_search import bundle_path
 from spark.config import Settings
 from spark.i18n import LOCALES, format_date, format_month, t
 from spark.models import Issue, IssueItem
@@ -106,8 +113,12 @@ def issue_published(issue: Issue, settings: Settings) -> datetime:
     return datetime.combine(date(year, month, 1), time(9), tzinfo=settings.tz).astimezone(UTC)
 
 
-def make_environment(settings: Settings) -> Environment:
-    """Templates: the newsletter's `templates/site/` first, then the bundled ones."""
+def make_environment(settings: Settings, bytecode_dir: Path | None = None) -> Environment:
+    """Templates: the newsletter's `templates/site/` first, then the bundled ones.
+
+    With `bytecode_dir`, compiled templates are kept there between runs (Jinja checks
+    each template's source before using its compiled form).
+    """
     loader = ChoiceLoader(
         [
             FileSystemLoader(str(settings.root / "templates" / "site")),
@@ -120,6 +131,7 @@ def make_environment(settings: Settings) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=None if bytecode_dir is None else FileSystemBytecodeCache(str(bytecode_dir)),
     )
     env.globals["t"] = t
     return env
@@ -330,29 +342,54 @@ def render_site(
     issue are assembled from the cached parts.
     """
     env = make_environment(settings)
+    renders = render_issues(issues, settings, env, cache)
+    return {**issue_pages(renders), **render_aggregates(renders, settings, env)}
+
+
+def render_issues(
+    issues: list[Issue],
+    settings: Settings,
+    env: Environment,
+    cache: RenderCache | None = None,
+    keys: dict[str, str] | None = None,
+) -> dict[str, list[IssueRender]]:
+    """Each edition's rendered issues, newest first (from `cache` when it has them).
+
+    `keys` may give, per issue name, a key standing for the issue's content (the hash of
+    its review file, say), cheaper than hashing the issue itself.
+    """
     md = _Markdown()
     ordered = sorted(issues, key=lambda i: i.issue, reverse=True)
-    site_langs = [lang for lang in settings.editions]
-    out: dict[str, str] = {}
-    views: dict[str, list[IssueView]] = {lang: [] for lang in site_langs}
-    renders: dict[str, list[IssueRender]] = {lang: [] for lang in site_langs}
+    renders: dict[str, list[IssueRender]] = {lang: [] for lang in settings.editions}
     for issue in ordered:
         for lang in issue_editions(issue, settings):
-            key = issue_key(issue, lang)
+            source = (keys or {}).get(issue.issue)
+            key = f"{lang}\0{source}" if source else issue_key(issue, lang)
             done = cache.get(key) if cache is not None else None
             if done is None:
                 done = render_issue(issue, lang, settings, env, md)
                 if cache is not None:
                     cache.put(key, done)
             renders[lang].append(done)
-            views[lang].append(done.view)
+    return renders
 
+
+def issue_pages(renders: dict[str, list[IssueRender]]) -> dict[str, str]:
+    """The issue pages of every edition: {relative path: html}."""
+    return {f"{r.view.path}index.html": r.page for done in renders.values() for r in done}
+
+
+def render_aggregates(
+    renders: dict[str, list[IssueRender]], settings: Settings, env: Environment
+) -> dict[str, str]:
+    """The pages that list every issue (index, items, feed, search, sitemap) and assets."""
+    site_langs = list(settings.editions)
+    out: dict[str, str] = {}
+    views = {lang: [r.view for r in renders[lang]] for lang in site_langs}
     common: dict[str, Any] = {"settings": settings, "site_langs": site_langs}
     for lang in site_langs:
         home = lang_root(lang)
         all_langs = {x: lang_root(x) for x in site_langs}
-        for done in renders[lang]:
-            out[f"{done.view.path}index.html"] = done.page
         by_year: dict[str, list[IssueView]] = {}
         for view in views[lang]:
             by_year.setdefault(view.issue[:4], []).append(view)
@@ -383,8 +420,9 @@ def render_site(
         page = _Page(
             settings, lang, f"{home}search/", {x: f"{r}search/" for x, r in all_langs.items()}
         )
+        years = sorted({v.issue[:4] for v in views[lang]}, reverse=True)
         out[f"{home}search/index.html"] = env.get_template("search.html.j2").render(
-            common, page=page
+            common, page=page, bundles=[bundle_path(y) for y in years]
         )
         page = _Page(settings, lang, home, all_langs)
         updated = max((v.published for v in views[lang]), default=datetime(2000, 1, 1, tzinfo=UTC))

@@ -67,6 +67,19 @@ def test_search_finds_a_word_from_a_blurb(page: Any, site_url: str) -> None:
     page.wait_for_url(f"{site_url}/2026-01/")
 
 
+def test_search_covers_every_year_of_issues(page: Any, site_url: str) -> None:
+    # Each year has its own search bundle; the search page merges them all.
+    page.goto(f"{site_url}/search/?q=kirigami")
+    first = page.locator("#search-list > li").first
+    first.wait_for(timeout=10_000)
+    assert page.locator("#search-list > li").count() == 1
+    first.locator("h2 a").click()
+    page.wait_for_url(f"{site_url}/2025-11/")
+    page.goto(f"{site_url}/fr/search/?q=kirigami")
+    page.locator("#search-list > li").first.wait_for(timeout=10_000)
+    assert "/fr/2025-11/" in page.locator("#search-list > li h2 a").first.get_attribute("href")
+
+
 def test_french_search_uses_the_french_index(page: Any, site_url: str) -> None:
     page.goto(f"{site_url}/fr/search/?q=pavages")
     first = page.locator("#search-list > li").first

@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from spark.archive import build_site
+from spark.archive_pages import PACKAGE_TEMPLATES
 from spark.cli import cli
 from spark.config import Settings, load_settings
 from spark.errors import ReviewFileError
@@ -123,7 +124,10 @@ def test_every_internal_link_resolves(settings: Settings) -> None:
 
 def test_rebuild_with_nothing_changed_rewrites_nothing(settings: Settings) -> None:
     first = build_site(settings)
-    assert first.search_rebuilt and (settings.site_dir / "pagefind" / "pagefind.js").is_file()
+    assert first.search_rebuilt
+    bundles = settings.site_dir / "pagefind"
+    assert sorted(p.name for p in bundles.iterdir()) == ["2025", "2026"]
+    assert (bundles / "2025" / "pagefind.js").is_file()
     before = mtimes(settings.site_dir)
     again = build_site(load_settings(settings.root))
     assert again.written == () and again.removed == () and not again.search_rebuilt
@@ -143,6 +147,10 @@ def test_an_edit_rewrites_only_the_pages_it_touches(settings: Settings) -> None:
     after = mtimes(settings.site_dir)
     assert after["2025-10/index.html"] == before["2025-10/index.html"]
     assert report.search_rebuilt
+    # Only the edited issue's year is re-indexed; the other year's bundle is untouched.
+    bundle_2025 = {k: v for k, v in before.items() if k.startswith("pagefind/2025/")}
+    assert bundle_2025 and all(after[k] == v for k, v in bundle_2025.items())
+    assert any(after.get(k) != v for k, v in before.items() if k.startswith("pagefind/2026/"))
     assert "spatial sense" in (settings.site_dir / "2026-01" / "index.html").read_text()
 
 
@@ -209,3 +217,37 @@ def test_spark_archive_command(archive_root: Path) -> None:
     bad = runner.invoke(cli, ["--root", str(archive_root), "archive"])
     assert bad.exit_code == 2
     assert "review.yaml" in bad.output and "movie" in bad.output
+
+
+def test_a_settings_change_rebuilds_the_cached_pages(settings: Settings) -> None:
+    build_site(settings)
+    assert (
+        "<title>New year, new practices — Spark</title>"
+        in (settings.site_dir / "2026-01" / "index.html").read_text()
+    )
+    spark_yaml = settings.root / "spark.yaml"
+    spark_yaml.write_text(spark_yaml.read_text().replace("name: Spark\n", "name: Étincelle\n"))
+    report = build_site(load_settings(settings.root))
+    for issue in SENT:
+        assert f"{issue}/index.html" in report.written
+        page = (settings.site_dir / issue / "index.html").read_text()
+        assert "— Étincelle</title>" in page and "— Spark</title>" not in page
+    assert "Étincelle" in (settings.site_dir / "feed.xml").read_text()
+
+
+def test_a_template_change_rebuilds_the_cached_pages(settings: Settings) -> None:
+    build_site(settings)
+    own = settings.root / "templates" / "site"
+    own.mkdir(parents=True)
+    bundled = (PACKAGE_TEMPLATES / "_item.html.j2").read_text()
+    (own / "_item.html.j2").write_text(bundled.replace('class="item"', 'class="item mine"', 1))
+    report = build_site(load_settings(settings.root))
+    assert {"2026-01/index.html", "fr/2025-10/index.html", "items/index.html"} <= set(
+        report.written
+    )
+    assert 'class="item mine"' in (settings.site_dir / "2025-10" / "index.html").read_text()
+    assert 'class="item mine"' in (settings.site_dir / "items" / "index.html").read_text()
+    # And back: removing the override restores the bundled pages (from the cache).
+    (own / "_item.html.j2").unlink()
+    build_site(load_settings(settings.root))
+    assert 'class="item mine"' not in (settings.site_dir / "items" / "index.html").read_text()

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from spark.config import load_settings
-from spark.review_file import read_issue
+from spark.files import fast_load_yaml, parse_yaml
+from spark.review_file import issue_from_yaml, read_clean_issue, read_issue
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +90,15 @@ def test_chromium_shows_picked_items_in_email_and_archive(
     _assert_items_under_sections(page, root, "en")
     page.screenshot(path=str(artifacts / "demo-site-issue.png"), full_page=True)
     page.close()
+
+
+def test_demo_review_file_reads_the_same_fast_and_in_full(demo: tuple[Path, str]) -> None:
+    # The file `spark review` writes (summary, comments, blank picks) takes the fast path.
+    root, _ = demo
+    settings = load_settings(root)
+    path = _issue_dir(root) / "review.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert fast_load_yaml(text) == parse_yaml(text, path)
+    fast = read_clean_issue(text, path, settings)
+    assert fast is not None
+    assert (fast, []) == issue_from_yaml(parse_yaml(text, path), path, settings)
