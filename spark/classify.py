@@ -21,6 +21,7 @@ _FORMAT_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 "note de recherche", "working paper", "étude", "study finds")),
 )  # fmt: skip
 _VIDEO_HOSTS = ("youtube.com", "youtu.be", "vimeo.com")
+DETECT_CHARS = 160
 
 
 @cache
@@ -50,7 +51,9 @@ def detect_language(text: str) -> str | None:
 def item_language(entry: CleanEntry, source_language: str, default: str) -> str:
     if source_language in ("en", "fr"):
         return source_language
-    return detect_language(f"{entry.title}. {entry.summary_text[:300]}") or default
+    # A title and the start of the summary: enough to tell English from French, and the
+    # detector's time grows with the text.
+    return detect_language(f"{entry.title}. {entry.summary_text}"[:DETECT_CHARS]) or default
 
 
 def item_format(entry: CleanEntry) -> str:

@@ -37,10 +37,12 @@ ALLOWED_ATTRIBUTES = {
     "time": {"datetime"},
 }  # no `cite`: nh3 does not check it as a URL, and no reader ever sees it
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
+_RESOLVED_SCHEMES = tuple(f"{scheme}:" for scheme in sorted(URL_SCHEMES))
 MAX_HTML_CHARS = 50_000  # the review needs a summary, not a whole book
 MAX_TITLE_CHARS = 500
 FUTURE_TOLERANCE = timedelta(days=1)
 _MARKUP = re.compile(r"<[a-zA-Z/!?]")
+_CLEAN_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')  # a tag as nh3 writes it
 _IMG_SRC = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)"')
 
 
@@ -86,8 +88,8 @@ class _Sanitizer:
         base = getattr(self._base, "url", "")
         if not base:
             return None  # a relative link we cannot resolve: drop it
-        resolved = urljoin(base, url.strip())
-        return resolved if urlsplit(resolved).scheme.lower() in URL_SCHEMES else None
+        resolved = urljoin(base, url.strip())  # gives the scheme in lower case
+        return resolved if resolved.startswith(_RESOLVED_SCHEMES) else None
 
     def clean(self, fragment: str, base_url: str) -> str:
         self._base.url = base_url
@@ -110,24 +112,29 @@ def sanitize_html(fragment: str, base_url: str = "") -> str:
     return _SANITIZER.clean(fragment[:MAX_HTML_CHARS], base_url).strip()
 
 
-def plain_text(fragment: str) -> str:
+def plain_text(fragment: str, *, sanitized: bool = False) -> str:
     """Text of an HTML fragment: tags gone (script/style content too), entities decoded.
 
     Feeds often escape their HTML twice; markup that appears once entities are decoded is
-    stripped too (twice at most), so no tag survives even as text."""
+    stripped too (twice at most), so no tag survives even as text. `sanitized`: the
+    fragment came out of `sanitize_html`, whose tags are well-formed with every attribute
+    in double quotes, so a pattern strips them (a quarter of the cost) on the first pass."""
     if not fragment:
         return ""
     text = fragment
-    for _ in range(3):
+    for attempt in range(3):
         if "<" not in text and "&" not in text:
             break
-        # A space before each tag keeps words of adjacent blocks apart ("<p>a</p><p>b</p>").
-        stripped = _SANITIZER.strip_tags(text.replace("<", " <"))
+        # A space for each tag keeps words of adjacent blocks apart ("<p>a</p><p>b</p>").
+        if sanitized and attempt == 0:
+            stripped = _CLEAN_TAG.sub(" ", text)
+        else:
+            stripped = _SANITIZER.strip_tags(text.replace("<", " <"))
         text = html.unescape(stripped)
         if not _MARKUP.search(text):
             break
     text = " ".join(text.split())
-    # The space put before each tag above leaves "x ." from "<b>x</b>.": take it back.
+    # The space put for each tag above leaves "x ." from "<b>x</b>.": take it back.
     return text.replace(" .", ".").replace(" ,", ",").replace(" )", ")")
 
 
@@ -167,14 +174,14 @@ def clean_entry(
     )
     if not link and not title:
         return None
-    text = plain_text(body_html)
+    text = plain_text(body_html, sanitized=True)
     if not title:
         title = shorten(text, 120) if text else ""
     if not link:
         # No link: identify it by guid if that is a URL, else the page it came from.
         link = _http_url(entry.guid, base_url) or base_url
     published, dated = entry_date(entry, now)
-    full_text = text if not content_html else f"{text} {plain_text(content_html)}"
+    full_text = text if not content_html else f"{text} {plain_text(content_html, sanitized=True)}"
     return CleanEntry(
         guid=(entry.guid or "").strip()[:1000] or None,
         url=link,

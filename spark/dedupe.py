@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import islice
 from typing import NamedTuple
 
 from spark.classify import fold
@@ -78,12 +80,16 @@ class Known:
     root: str  # the first item of the story: its own id, or the id it duplicates
 
 
+def _published(known: Known) -> datetime:
+    return known.published
+
+
 @dataclass
 class DedupeIndex:
     """Items already accepted (stored or earlier in this run), looked up two ways."""
 
     by_url: dict[str, Known] = field(default_factory=dict)
-    by_band: dict[bytes, list[Known]] = field(default_factory=dict)
+    by_band: dict[bytes, list[Known]] = field(default_factory=dict)  # by publication
 
     def add(
         self,
@@ -98,7 +104,7 @@ class DedupeIndex:
         known = Known(item_id, source_id, published, key.words, duplicate_of or item_id)
         self.by_url.setdefault(canonical_url, known)
         for band in key.bands:
-            self.by_band.setdefault(band, []).append(known)
+            insort(self.by_band.setdefault(band, []), known, key=_published)
 
     def original(
         self, source_id: str, canonical_url: str, title: str | TitleKey, published: datetime
@@ -108,12 +114,16 @@ class DedupeIndex:
         if hit is not None and hit.source_id != source_id:
             return hit.root
         key = title_key(title) if isinstance(title, str) else title
+        earliest, latest = published - TITLE_WINDOW, published + TITLE_WINDOW
         for band in key.bands:
-            for known in self.by_band.get(band, ()):
-                if (
-                    known.source_id != source_id
-                    and abs(known.published - published) <= TITLE_WINDOW
-                    and similar(key.words, known.words)
-                ):
+            filed = self.by_band.get(band)
+            if not filed:
+                continue
+            # Each band's list is in publication order: look only within the window.
+            start = bisect_left(filed, earliest, key=_published)
+            for known in islice(filed, start, None):
+                if known.published > latest:
+                    break
+                if known.source_id != source_id and similar(key.words, known.words):
                     return known.root
         return None

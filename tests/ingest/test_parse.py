@@ -9,6 +9,8 @@ import json
 import os
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spark.clean import plain_text, sanitize_html, shorten
 from spark.models import PageSelectors
@@ -126,3 +128,16 @@ def test_sanitizer_resolves_or_drops_every_url(fragment: str, base: str, expecte
 def test_plain_text_keeps_punctuation_against_the_word() -> None:
     html = "<p><b>Grade 6</b>, <i>math</i>.</p>\n<p>(see <a href='x'>here</a>)</p>&nbsp;end"
     assert plain_text(html) == "Grade 6, math. (see here) end"
+
+
+_HTML_BITS = st.sampled_from(
+    ["<p>", "</p>", "<b>", "</b>", "<a href='/x?a=1&b=2'>", "</a>", "<br>", "<img alt='a > b'>",
+     '<q title="&quot;>">', "&amp;", "&lt;b&gt;", "&amp;lt;i&amp;gt;", " ", ".", ",", ")", "(",
+     "word", "mot é", "<script>x()</script>", "<!-- c -->", "<td>", "\n", "'", '"', ">", "<"]
+)  # fmt: skip
+
+
+@given(st.lists(_HTML_BITS, max_size=30).map("".join))
+def test_text_of_sanitized_html_reads_the_same_by_pattern(fragment: str) -> None:
+    clean = sanitize_html(fragment, "https://a.example/")
+    assert plain_text(clean, sanitized=True) == plain_text(clean)
