@@ -8,6 +8,7 @@ the refresh's counts must be identical.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -173,32 +174,31 @@ def test_a_splice_next_to_an_editors_comment_is_left_to_the_round_trip(tmp_path:
     assert "# the end 0" in (tmp_path / "text" / "issues" / ISSUE / "review.yaml").read_text()
 
 
-def test_a_file_indented_differently_is_left_to_the_round_trip(tmp_path: Path) -> None:
+def _refresh_edited(tmp_path: Path, edit: Callable[[bytes], bytes]) -> tuple[RefreshResult, Path]:
+    """A file of three items, edited by `edit`, then refreshed with one new item."""
     settings = load_settings(make_newsletter(tmp_path / "n"))
     with Store(settings.database_path) as store:
         store.save_items([make_item(n) for n in range(3)])
         refresh(settings, store, ISSUE, now=NOW)
         path = review_path(settings, ISSUE)
-        # The dashes at the left margin: valid YAML, but new items written at Spark's
-        # indentation would not belong to the list.
-        text = path.read_text("utf-8").replace("\n  - id: ", "\n- id: ").replace("\n    ", "\n  ")
-        path.write_text(text, "utf-8")
+        path.write_bytes(edit(path.read_bytes()))
         store.save_items([make_item(9, prefix="new", first_seen=LATER)])
-        result = refresh(settings, store, ISSUE, now=LATER)
+        return refresh(settings, store, ISSUE, now=LATER), path
+
+
+def test_a_file_indented_differently_is_left_to_the_round_trip(tmp_path: Path) -> None:
+    # The dashes at the left margin: valid YAML, but new items written at Spark's
+    # indentation would not belong to the list.
+    result, path = _refresh_edited(
+        tmp_path, lambda b: b.replace(b"\n  - id: ", b"\n- id: ").replace(b"\n    ", b"\n  ")
+    )
     assert not result.text_merge and result.added == 1
     ids = [n["id"] for n in load_review_yaml(path.read_text("utf-8"), path)["items"]]
     assert len(ids) == 4 and make_item(9, prefix="new").id in ids
 
 
 def test_windows_line_ends_are_read_as_any_other(tmp_path: Path) -> None:
-    settings = load_settings(make_newsletter(tmp_path / "n"))
-    with Store(settings.database_path) as store:
-        store.save_items([make_item(n) for n in range(3)])
-        refresh(settings, store, ISSUE, now=NOW)
-        path = review_path(settings, ISSUE)
-        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
-        store.save_items([make_item(9, prefix="new", first_seen=LATER)])
-        result = refresh(settings, store, ISSUE, now=LATER)
+    result, path = _refresh_edited(tmp_path, lambda b: b.replace(b"\n", b"\r\n"))
     assert result.text_merge and result.added == 1
     assert b"\r" not in path.read_bytes()  # written as the round trip writes it
     assert re.search(rb"- id: [a-z-]+-new-000009\n", path.read_bytes())
