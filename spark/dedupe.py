@@ -7,10 +7,13 @@ import hashlib
 import re
 import struct
 from bisect import bisect_left, insort
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from itertools import islice
+from operator import itemgetter
 from typing import NamedTuple
 
 from spark.classify import fold
@@ -71,8 +74,7 @@ def title_key(title: str) -> TitleKey:
     return TitleKey(words, _bands(words) if len(words) >= MIN_WORDS else ())
 
 
-@dataclass(frozen=True)
-class Known:
+class Known(NamedTuple):
     id: str
     source_id: str
     published: datetime
@@ -80,14 +82,24 @@ class Known:
     root: str  # the first item of the story: its own id, or the id it duplicates
 
 
-def _published(known: Known) -> datetime:
-    return known.published
+_published = itemgetter(2)  # Known.published, read in C by the bisections
+
+
+def shared_bands(keys: Iterable[TitleKey]) -> frozenset[bytes]:
+    """The min-hash keys that two or more of these titles carry. Most keys belong to one
+    title only, and a key no other title has can never bring two titles together."""
+    counts = Counter(band for key in keys for band in key.bands)
+    return frozenset(band for band, n in counts.items() if n > 1)
 
 
 @dataclass
 class DedupeIndex:
-    """Items already accepted (stored or earlier in this run), looked up two ways."""
+    """Items already accepted (stored or earlier in this run), looked up two ways.
 
+    `shared`, when given, holds the only band keys worth filing: those that two or more of
+    the titles that will be added or looked up carry (`shared_bands`)."""
+
+    shared: frozenset[bytes] | None = None
     by_url: dict[str, Known] = field(default_factory=dict)
     by_band: dict[bytes, list[Known]] = field(default_factory=dict)  # by publication
 
@@ -104,7 +116,8 @@ class DedupeIndex:
         known = Known(item_id, source_id, published, key.words, duplicate_of or item_id)
         self.by_url.setdefault(canonical_url, known)
         for band in key.bands:
-            insort(self.by_band.setdefault(band, []), known, key=_published)
+            if self.shared is None or band in self.shared:
+                insort(self.by_band.setdefault(band, []), known, key=_published)
 
     def original(
         self, source_id: str, canonical_url: str, title: str | TitleKey, published: datetime

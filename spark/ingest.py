@@ -19,7 +19,7 @@ from typing import Literal
 import httpx
 
 from spark.config import SOURCES_FILE, Settings
-from spark.dedupe import DedupeIndex, TitleKey
+from spark.dedupe import DedupeIndex, TitleKey, shared_bands, title_key
 from spark.errors import ConfigError, FetchError, Problem
 from spark.fetch import Fetched, fetch_source, make_client
 from spark.itemize import SourceItems, prepare_source
@@ -137,7 +137,7 @@ def decide(
     for source, item, key, is_new in candidates:
         if is_new:
             if index is None:
-                index = _stored_index(stored_keys)
+                index = _stored_index(stored_keys, [c[2] for c in candidates if c[3]])
             original = index.original(source.id, item.canonical_url, key, item.published)
             if original is not None:
                 item = replace(item, duplicate_of=original)
@@ -171,12 +171,11 @@ def stored_ids_by_url(stored_keys: Sequence[ItemKey]) -> dict[tuple[str, str], s
     return ids
 
 
-def _stored_index(stored_keys: Sequence[ItemKey]) -> DedupeIndex:
-    index = DedupeIndex()
-    for key in stored_keys:
-        index.add(
-            key.id, key.source_id, key.canonical_url, key.title, key.published, key.duplicate_of
-        )
+def _stored_index(stored_keys: Sequence[ItemKey], new_keys: Sequence[TitleKey]) -> DedupeIndex:
+    stored_title_keys = [title_key(key.title) for key in stored_keys]
+    index = DedupeIndex(shared=shared_bands([*stored_title_keys, *new_keys]))
+    for key, title in zip(stored_keys, stored_title_keys, strict=True):
+        index.add(key.id, key.source_id, key.canonical_url, title, key.published, key.duplicate_of)
     return index
 
 

@@ -121,29 +121,32 @@ def _when(parsed: Any) -> datetime | None:
 
 
 def _entry(e: Any, feed_language: str | None) -> ParsedEntry:
-    content = e.get("content") or ()
-    images: list[str] = [m["url"] for m in e.get("media_thumbnail", ()) if m.get("url")]
-    for m in e.get("media_content", ()):
+    # dict.get: these keys are stored as named, and FeedParserDict.get would first look
+    # them up in its table of legacy aliases (a tenth of the cost of reading an entry).
+    # `enclosures` alone is computed by FeedParserDict (from the entry's links).
+    get = dict.get
+    content = get(e, "content") or ()
+    images: list[str] = [m["url"] for m in get(e, "media_thumbnail", ()) if m.get("url")]
+    for m in get(e, "media_content", ()):
         if m.get("url") and (m.get("medium") == "image" or m.get("type", "").startswith("image/")):
             images.append(m["url"])
     enclosures = tuple(
         (x.get("href", ""), x.get("type", "")) for x in e.get("enclosures", ()) if x.get("href")
     )
-    title = e.get("title")
     return ParsedEntry(
-        guid=e.get("id") or None,
-        link=e.get("link") or None,
-        title=title,
-        summary_html=e.get("summary") or None,
+        guid=get(e, "id") or None,
+        link=get(e, "link") or None,
+        title=get(e, "title"),
+        summary_html=get(e, "summary") or None,
         content_html=content[0].get("value") if content else None,
-        published=_when(e.get("published_parsed")),
-        # dict.get: FeedParserDict would fall back to published_parsed, with a warning
-        updated=_when(dict.get(e, "updated_parsed")),
-        author=e.get("author") or None,
+        published=_when(get(e, "published_parsed")),
+        # not e.get: FeedParserDict would fall back to published_parsed, with a warning
+        updated=_when(get(e, "updated_parsed")),
+        author=get(e, "author") or None,
         image_urls=tuple(images),
         enclosures=enclosures,
-        categories=tuple(t["term"] for t in e.get("tags", ()) if t.get("term")),
-        language=(e.get("language") or feed_language or None),
+        categories=tuple(t["term"] for t in get(e, "tags", ()) if t.get("term")),
+        language=(get(e, "language") or feed_language or None),
     )
 
 

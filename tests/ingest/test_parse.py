@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import json
 import os
+from urllib.parse import urljoin
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spark.clean import plain_text, sanitize_html, shorten
+from spark.clean import plain_text, resolve_url, sanitize_html, shorten
 from spark.models import PageSelectors
-from spark.normalize import canonical_url
+from spark.normalize import _full_canonical, canonical_url
 from spark.parse import parse_source
 from tests.ingest.conftest import DATA, NOW
 
@@ -91,6 +92,44 @@ def test_canonical_url(url: str, expected: str) -> None:
     assert canonical_url(url) == expected
 
 
+def _urls(
+    schemes: list[str], labels: list[str], ports: list[str], segments: list[str], params: list[str]
+) -> st.SearchStrategy[str]:
+    return st.builds(
+        lambda scheme, labels, port, segments, params, fragment: (
+            f"{scheme}://{'.'.join(labels)}{port}"
+            + "".join("/" + s for s in segments)
+            + ("?" + "&".join(params) if params is not None else "")
+            + fragment
+        ),
+        st.sampled_from(schemes),
+        st.lists(st.sampled_from(labels), min_size=1, max_size=3),
+        st.sampled_from(ports),
+        st.lists(st.sampled_from(segments), max_size=4),
+        st.none() | st.lists(st.sampled_from(params), max_size=3),
+        st.sampled_from(["", "#top", "#"]),
+    )
+
+
+# Links as feeds give them (mostly canonical already, tracking parameters), and odd ones.
+_URLS = _urls(
+    ["http", "https"], ["src12", "example", "ca", "a-b"], [""],
+    ["", "a", "Research", "2026", "x~y", "a.b", "-"], ["utm_source=rss", "fbclid=1", "id=7", ""],
+) | _urls(
+    ["http", "https", "HTTPS", "ftp"], ["src12", "WWW", "xn--bcher-kva", "-a", "1", "b_c"],
+    ["", ":443", ":80", ":8443"],
+    ["", "a", ".", "..", ".hidden", "a b", "r%C3%A9", "%7e", "é", "x~y", "a;b"],
+    ["utm_source=rss", "UTM_Medium=x", "id=7", "b=2&a=1", "q=a+b", "utm_", "", "x",
+     "pk_campaign=y", "utm%5Fsource=z"],
+)  # fmt: skip
+
+
+@given(_URLS)
+def test_canonical_url_shortcut_agrees_with_the_full_treatment(url: str) -> None:
+    # Links that are already canonical skip the full treatment: same answer either way.
+    assert canonical_url(url) == _full_canonical(url)
+
+
 def test_summary_cut_at_a_word_boundary() -> None:
     text = "Small-group tutoring three times a week closed most of the Grade 6 math gap"
     short = shorten(text, 30)
@@ -123,6 +162,28 @@ def test_sanitizer_keeps_structure_and_makes_urls_absolute() -> None:
 )  # fmt: skip
 def test_sanitizer_resolves_or_drops_every_url(fragment: str, base: str, expected: str) -> None:
     assert sanitize_html(fragment, base).startswith(expected)
+
+
+_BASES = st.sampled_from(
+    ["https://a.example/x/y?q=1", "HTTP://A.Example:8080/", "https://u@a.example", "https://a.example",
+     "http://a.example#f", "https://[::1]/x", "file:///feeds/x.xml", "https://a.example/x y", ""]
+)  # fmt: skip
+_RELATIVE = st.lists(
+    st.sampled_from(
+        ["/", "//", "img", "1.jpg", ".", "..", "./", "a b", "%2F", "\\", "?q=1", "#f", "é"]
+    ),
+    max_size=5,
+).map("".join) | st.builds(
+    lambda segments, rest: "/" + "/".join(segments) + rest,  # paths from the site's root
+    st.lists(st.sampled_from(["img", "1.jpg", "a-b", "%2F", ".", "..", "a.b", ""]), max_size=3),
+    st.sampled_from(["", "?q=1", "#f", "?a=/./b"]),
+)
+
+
+@given(_BASES, _RELATIVE)
+def test_relative_urls_resolve_as_urljoin_does(base: str, url: str) -> None:
+    # Same-site paths skip urljoin's parsing: the answer must not change.
+    assert resolve_url(base, url) == urljoin(base, url)
 
 
 def test_plain_text_keeps_punctuation_against_the_word() -> None:
