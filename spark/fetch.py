@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
+import ssl
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,12 +56,20 @@ class _Decoder(Protocol):
     def feed(self, chunk: bytes, room: int) -> bytes: ...
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's own verifying context (certifi's CAs, SSL_CERT_FILE/DIR honoured), built once
+    per process: reading the CA bundle takes longer than a run's first answers."""
+    return httpx.create_ssl_context()
+
+
 def make_client(
     settings: IngestSettings, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
     """One client for a whole run: pooled connections, our timeouts, our User-Agent."""
     return httpx.AsyncClient(
         transport=transport,
+        verify=_tls_context(),
         timeout=httpx.Timeout(
             connect=settings.connect_timeout,
             read=settings.read_timeout,

@@ -46,3 +46,19 @@ def test_newer_database_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer than this Spark"):
         Store(path)
+
+
+def test_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "spark.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0] + "PRAGMA user_version = 1;")
+    db.execute("INSERT INTO source_state (source_id, etag) VALUES ('a', '\"x\"')")
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert store.version == SCHEMA_VERSION
+        assert store.source_state("a").etag == '"x"'
+        indexes = {
+            r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type='index'")
+        }
+    assert "items_canonical_url" not in indexes and "items_first_seen" in indexes
