@@ -1,14 +1,25 @@
 """`spark ingest`: every enabled source fetched concurrently, parsed on every core, cleaned,
 classified, deduplicated and stored; one broken source never stops the others.
 
-The I/O (`ingest`, `_gather`) is kept apart from the decisions (`decide`, `next_state`),
-which are pure functions of data and `now`.
+The pipeline of a run:
+
+1. `_gather` fetches each source and has a parse worker turn its bytes into items.
+2. As each source comes in, `plan_source` decides what is new, changed or unchanged and
+   the source's next state; the store saves that source in one transaction, its new items
+   marked as awaiting the duplicate check. Saving while other sources are still being
+   parsed keeps the end of the run short, and a run cut short keeps what it finished.
+3. At the end, `find_duplicates` compares the run's new items (and any an interrupted run
+   left waiting) across sources, earliest first, and the store marks the duplicates.
+
+The I/O (`ingest`, `_gather`) is kept apart from the decisions (`plan_source`,
+`find_duplicates`, `next_state`), which are pure functions of data and `now`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
@@ -75,45 +86,50 @@ class IngestReport:
 
 
 @dataclass(frozen=True)
-class Decision:
-    items: tuple[Item, ...]
-    states: tuple[SourceState, ...]
-    reports: tuple[SourceReport, ...]
+class Candidate:
+    """A new item, as the cross-source duplicate check compares it."""
+
+    id: str
+    source_id: str
+    canonical_url: str
+    title: TitleKey
+    published: datetime
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """What to store for one source, and what to report about it."""
+
+    items: tuple[Item, ...]  # new and changed items
+    state: SourceState | None  # None: leave the stored state as it is (the source waits)
+    new: tuple[Candidate, ...]
+    report: SourceReport
 
 
 # --------------------------------------------------------------------------- decide (pure)
 
 
-def decide(
-    sources: Sequence[Source],
-    outcomes: Mapping[str, Outcome],
-    states: Mapping[str, SourceState],
+def plan_source(
+    source: Source,
+    outcome: Outcome,
+    state: SourceState,
     stored_hashes: Mapping[str, str],
-    stored_keys: Sequence[ItemKey],
+    stored_ids: Mapping[tuple[str, str], str],
     now: datetime,
-) -> Decision:
-    """Given what was fetched and what is stored: the items to save and each source's state.
+) -> SourcePlan:
+    """Given what one source gave and what is stored: its new and changed items and state.
 
-    Within a source, a repeated GUID or canonical URL is one item, and an entry whose GUID
-    changed keeps the id stored for its canonical URL. Across sources, the same canonical
-    URL or a near-identical title within a few days makes the later item a duplicate of the
-    first (`duplicate_of`), so the review shows it as "also covered by".
-    """
-    stored_ids = stored_ids_by_url(stored_keys)
-    order = {s.id: n for n, s in enumerate(sources)}
-    candidates: list[tuple[Source, Item, TitleKey, bool]] = []  # (..., is new)
-    counts: dict[str, dict[str, int]] = {}
-    for source in sources:
-        outcome = outcomes.get(source.id)
-        if outcome is None or outcome.parsed is None or outcome.parsed.error:
-            continue
-        c = counts.setdefault(
-            source.id, dict.fromkeys(("new", "updated", "unchanged", "filtered", "duplicates"), 0)
-        )
-        c["filtered"] = outcome.parsed.filtered
+    A repeated GUID or canonical URL within the source is one item, and an entry whose GUID
+    changed keeps the id stored for its canonical URL (`stored_ids`)."""
+    counts = dict.fromkeys(("new", "updated", "unchanged", "filtered"), 0)
+    items: list[Item] = []
+    new: list[Candidate] = []
+    parsed = outcome.parsed
+    if parsed is not None and not parsed.error:
+        counts["filtered"] = parsed.filtered
         seen_ids: set[str] = set()
         seen_urls: set[str] = set()
-        for item, key in zip(outcome.parsed.items, outcome.parsed.title_keys, strict=True):
+        for item, key in zip(parsed.items, parsed.title_keys, strict=True):
             iid = stored_ids.get((source.id, item.canonical_url), item.id)
             if iid in seen_ids or item.canonical_url in seen_urls:
                 continue  # the feed repeats itself
@@ -123,44 +139,40 @@ def decide(
                 item = replace(item, id=iid)
             old_hash = stored_hashes.get(iid)
             if old_hash is None:
-                candidates.append((source, item, key, True))
+                items.append(item)
+                new.append(Candidate(iid, source.id, item.canonical_url, key, item.published))
+                counts["new"] += 1
             elif old_hash != item.content_hash:
-                candidates.append((source, item, key, False))
-                c["updated"] += 1
+                items.append(item)
+                counts["updated"] += 1
             else:
-                c["unchanged"] += 1
+                counts["unchanged"] += 1
+    next_ = None if outcome.waiting else next_state(state, outcome, now, new_items=counts["new"])
+    return SourcePlan(tuple(items), next_, tuple(new), _report(source, outcome, counts))
 
-    # Earliest published first, then sources.yaml order: the first telling is the original.
-    candidates.sort(key=lambda t: (t[1].published, order[t[0].id], t[1].id))
-    items: list[Item] = []
-    index: DedupeIndex | None = None  # built only when something new must be compared
-    for source, item, key, is_new in candidates:
-        if is_new:
-            if index is None:
-                index = _stored_index(stored_keys, [c[2] for c in candidates if c[3]])
-            original = index.original(source.id, item.canonical_url, key, item.published)
-            if original is not None:
-                item = replace(item, duplicate_of=original)
-                counts[source.id]["duplicates"] += 1
-            counts[source.id]["new"] += 1
-            index.add(
-                item.id, source.id, item.canonical_url, key, item.published, item.duplicate_of
-            )
-        items.append(item)
 
-    new_states: list[SourceState] = []
-    reports: list[SourceReport] = []
-    for source in sources:
-        outcome = outcomes.get(source.id)
-        if outcome is None:
-            continue
-        state = states.get(source.id) or SourceState(source_id=source.id)
-        c = counts.get(source.id, {})
-        report = _report(source, outcome, c)
-        reports.append(report)
-        if not outcome.waiting:
-            new_states.append(next_state(state, outcome, now, new_items=c.get("new", 0)))
-    return Decision(tuple(items), tuple(new_states), tuple(reports))
+def find_duplicates(
+    candidates: Sequence[Candidate], stored_keys: Sequence[ItemKey], order: Mapping[str, int]
+) -> dict[str, str]:
+    """New item id -> the id of the first item of the same story from another source.
+
+    The same canonical URL, or a near-identical title within a few days, makes the later
+    item a duplicate (the review shows it as "also covered by"). Earliest published first,
+    then by the sources' order (`order`: source id -> position in sources.yaml): the first
+    telling is the original. `stored_keys` are the stored items already checked."""
+    last = len(order)
+    ordered = sorted(candidates, key=lambda c: (c.published, order.get(c.source_id, last), c.id))
+    stored_titles = [title_key(key.title) for key in stored_keys]
+    index = DedupeIndex(shared=shared_bands([*stored_titles, *(c.title for c in ordered)]))
+    for key, title in zip(stored_keys, stored_titles, strict=True):
+        index.add(key.id, key.source_id, key.canonical_url, title, key.published, key.duplicate_of)
+    found: dict[str, str] = {}
+    for c in ordered:
+        original = index.original(c.source_id, c.canonical_url, c.title, c.published)
+        if original is not None:
+            found[c.id] = original
+        index.add(c.id, c.source_id, c.canonical_url, c.title, c.published, original)
+    return found
 
 
 def stored_ids_by_url(stored_keys: Sequence[ItemKey]) -> dict[tuple[str, str], str]:
@@ -169,14 +181,6 @@ def stored_ids_by_url(stored_keys: Sequence[ItemKey]) -> dict[tuple[str, str], s
     for key in stored_keys:
         ids.setdefault((key.source_id, key.canonical_url), key.id)
     return ids
-
-
-def _stored_index(stored_keys: Sequence[ItemKey], new_keys: Sequence[TitleKey]) -> DedupeIndex:
-    stored_title_keys = [title_key(key.title) for key in stored_keys]
-    index = DedupeIndex(shared=shared_bands([*stored_title_keys, *new_keys]))
-    for key, title in zip(stored_keys, stored_title_keys, strict=True):
-        index.add(key.id, key.source_id, key.canonical_url, title, key.published, key.duplicate_of)
-    return index
 
 
 def _report(source: Source, outcome: Outcome, c: Mapping[str, int]) -> SourceReport:
@@ -282,15 +286,47 @@ def ingest(
     started = time.perf_counter()
     chosen = select_sources(sources, only)
     states = store.source_states()
-    outcomes = asyncio.run(_gather(settings, chosen, states, now, transport, on_progress))
-    fetched = [i for o in outcomes.values() if o.parsed is not None for i in o.parsed.items]
-    # Nothing fetched (all 304 or failed): nothing to compare with the stored items.
-    keys = store.item_keys(since=now - DEDUPE_WINDOW) if fetched else []
-    stored_ids = stored_ids_by_url(keys)
-    ids = [stored_ids.get((i.source_id, i.canonical_url), i.id) for i in fetched]
-    decision = decide(chosen, outcomes, states, store.item_hashes(ids), keys, now)
-    store.save_ingest(decision.items, decision.states)
-    return IngestReport(decision.reports, time.perf_counter() - started)
+    left_waiting = store.pending_item_keys()  # by a run that was cut short
+    waiting_ids = {key.id for key in left_waiting}
+    stored: list[ItemKey] | None = None  # read when the first source brings items
+    stored_ids: dict[tuple[str, str], str] = {}
+    plans: dict[str, SourcePlan] = {}
+
+    def record(source: Source, outcome: Outcome) -> None:
+        nonlocal stored, stored_ids
+        items = outcome.parsed.items if outcome.parsed is not None else ()
+        if items and stored is None:
+            stored = store.item_keys(since=now - DEDUPE_WINDOW)
+            stored_ids = stored_ids_by_url(stored)
+        ids = [stored_ids.get((source.id, i.canonical_url), i.id) for i in items]
+        state = states.get(source.id) or SourceState(source_id=source.id)
+        plan = plan_source(source, outcome, state, store.item_hashes(ids), stored_ids, now)
+        store.save_source_result(plan.items, plan.state, [c.id for c in plan.new])
+        plans[source.id] = replace(plan, items=())  # saved: keep only what the end needs
+
+    asyncio.run(_gather(settings, chosen, states, now, transport, record, on_progress))
+
+    candidates = [c for plan in plans.values() for c in plan.new]
+    if left_waiting:
+        fresh = {c.id for c in candidates}
+        candidates += [
+            Candidate(k.id, k.source_id, k.canonical_url, title_key(k.title), k.published)
+            for k in left_waiting
+            if k.id not in fresh
+        ]
+    duplicates: dict[str, str] = {}
+    if candidates:
+        if stored is None:
+            stored = store.item_keys(since=now - DEDUPE_WINDOW)
+        checked = [key for key in stored if key.id not in waiting_ids]
+        order = {s.id: n for n, s in enumerate(sources)}
+        duplicates = find_duplicates(candidates, checked, order)
+        store.finish_dedupe(duplicates, [c.id for c in candidates])
+    per_source = Counter(c.source_id for c in candidates if c.id in duplicates)
+    reports = tuple(
+        replace(plans[s.id].report, duplicates=per_source[s.id]) for s in chosen if s.id in plans
+    )
+    return IngestReport(reports, time.perf_counter() - started)
 
 
 async def _gather(
@@ -299,18 +335,19 @@ async def _gather(
     states: Mapping[str, SourceState],
     now: datetime,
     transport: httpx.AsyncBaseTransport | None,
+    record: Callable[[Source, Outcome], None],
     on_progress: ProgressCallback | None,
-) -> dict[str, Outcome]:
-    outcomes: dict[str, Outcome] = {}
+) -> None:
+    """Fetch and parse every source, handing each outcome to `record` as it comes in."""
     to_fetch: list[Source] = []
     for source in sources:
         state = states.get(source.id)
         if state is not None and state.retry_after is not None and state.retry_after > now:
-            outcomes[source.id] = Outcome(source.id, waiting=True)
+            record(source, Outcome(source.id, waiting=True))
         else:
             to_fetch.append(source)
     total = len(sources)
-    done = len(outcomes)
+    done = total - len(to_fetch)
     executor: Executor = parse_executor(len(to_fetch))
     fallback = InlineExecutor()
     semaphore = asyncio.Semaphore(settings.ingest.concurrency)
@@ -323,10 +360,11 @@ async def _gather(
             async with semaphore:
                 fetched = await fetch_source(client, source, state, settings.ingest, now=now)
         except FetchError as exc:
-            outcomes[source.id] = Outcome(source.id, error=exc)
+            record(source, Outcome(source.id, error=exc))
         except Exception as exc:  # a bug in one source's handling never stops the run
-            outcomes[source.id] = Outcome(
-                source.id, error=FetchError(source.id, f"unexpected error: {exc!r}")
+            record(
+                source,
+                Outcome(source.id, error=FetchError(source.id, f"unexpected error: {exc!r}")),
             )
         else:
             parsed = SourceItems()
@@ -340,7 +378,7 @@ async def _gather(
                     parsed = prepare_source(*args)
             # The bytes are parsed: keep what the source's state needs, not 10 MB of feed.
             kept = replace(fetched, content=b"")
-            outcomes[source.id] = Outcome(source.id, fetched=kept, parsed=parsed)
+            record(source, Outcome(source.id, fetched=kept, parsed=parsed))
         done += 1
         if on_progress is not None:
             on_progress(source.id, done, total)
@@ -350,4 +388,3 @@ async def _gather(
             await asyncio.gather(*(one(s, client) for s in to_fetch))
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-    return outcomes

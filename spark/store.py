@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,9 +117,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX job_runs_job ON job_runs (job, started);
     """,
     # 1 -> 2: no query looks items up by canonical URL (ingest compares them in memory), and
-    # the index cost a tenth of the time of saving a run's items
+    # the index cost a tenth of the time of saving a run's items. Ingest saves each source
+    # as it comes in; its new items wait in dedupe_pending for the cross-source duplicate
+    # check at the end of the run (or of the next run, if this one was cut short).
     """
     DROP INDEX IF EXISTS items_canonical_url;
+    CREATE TABLE dedupe_pending (item_id TEXT PRIMARY KEY) WITHOUT ROWID;
     """,
 )
 
@@ -330,17 +333,40 @@ class Store:
         )
         return [ItemKey(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5]) for r in rows]
 
-    def save_ingest(self, items: Iterable[Item], states: Iterable[SourceState]) -> int:
-        """Items and source states of one run in one transaction; returns rows changed."""
-        rows = [_item_row(i) for i in items]
+    def save_source_result(
+        self, items: Sequence[Item], state: SourceState | None, pending: Sequence[str]
+    ) -> None:
+        """One source's new and changed items and its state, in one transaction; the ids
+        in `pending` await the cross-source duplicate check (`finish_dedupe`)."""
+        if not items and state is None:
+            return
         with self.transaction() as db:
-            before = db.total_changes
-            if rows:
-                db.executemany(_UPSERT_ITEM, rows)
-            changed = db.total_changes - before
-            for state in states:
+            if items:
+                db.executemany(_UPSERT_ITEM, [_item_row(i) for i in items])
+            if pending:
+                db.executemany(
+                    "INSERT OR IGNORE INTO dedupe_pending (item_id) VALUES (?)",
+                    [(i,) for i in pending],
+                )
+            if state is not None:
                 self.save_source_state(state)
-        return changed
+
+    def pending_item_keys(self) -> list[ItemKey]:
+        """The items still waiting for the cross-source duplicate check."""
+        rows = self.db.execute(
+            """SELECT id, source_id, canonical_url, title, published, duplicate_of FROM items
+               JOIN dedupe_pending ON dedupe_pending.item_id = items.id ORDER BY id"""
+        )
+        return [ItemKey(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5]) for r in rows]
+
+    def finish_dedupe(self, duplicates: Mapping[str, str], checked: Iterable[str]) -> None:
+        """Mark each duplicate (id -> the original's id) and clear the checked items."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE items SET duplicate_of = ? WHERE id = ? AND duplicate_of IS NULL",
+                [(original, item) for item, original in duplicates.items()],
+            )
+            db.executemany("DELETE FROM dedupe_pending WHERE item_id = ?", [(i,) for i in checked])
 
     def count_items(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM items").fetchone()[0])

@@ -4,6 +4,7 @@ story from two sources, remembered redirects, and the two commands."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -16,6 +17,7 @@ from spark.ingest import ingest
 from spark.store import Store
 from tests.ingest.conftest import DATA, NOW, write_sources
 from tests.support.feeds import rss
+from tests.support.processes import spawn, wait_for
 from tests.support.servers import reply, serve
 
 HOSTILE = [
@@ -197,3 +199,73 @@ def test_cli_ingest_and_status(root: Path) -> None:
     assert status.exit_code == 0, status.output
     lines = [line for line in status.output.splitlines() if "zz-broken" in line or "fine" in line]
     assert "zz-broken" in lines[0] and "broken" in lines[0] and "404" in lines[0]
+
+
+def test_a_run_cut_short_keeps_finished_sources_and_the_next_run_checks_them(
+    root: Path, tmp_path: Path
+) -> None:
+    # A run is killed while one source still hangs: the source that answered is saved, its
+    # new item waiting for the cross-source check; the next run does that check.
+    (root / "spark.yaml").write_text(
+        "name: Spark test\ningest:\n  read_timeout: 60\n  deadline: 60\n", encoding="utf-8"
+    )
+    story = "https://research.example.org/2026/11/tutoring"
+    a = rss([{"title": "Tutoring closes the Grade 6 math gap in Ontario trial", "link": story,
+              "guid": "a-1", "pubDate": "Thu, 05 Nov 2026 15:00:00 GMT"}])  # fmt: skip
+    b = rss(
+        [
+            {
+                "title": "Ontario trial: tutoring closes the Grade 6 math gap",
+                "guid": "b-1",
+                "link": story + "?utm_source=b",
+                "pubDate": "Fri, 06 Nov 2026 09:00:00 GMT",
+            }
+        ]
+    )
+    answer_b = threading.Event()
+
+    def handler(req: BaseHTTPRequestHandler) -> None:
+        if req.path == "/b" and not answer_b.wait(30):
+            return
+        reply(req, 200, (a if req.path == "/a" else b).encode())
+
+    database = load_settings(root).database_path
+
+    def saved_items() -> int:
+        if not database.exists():
+            return 0
+        db = sqlite3.connect(database)
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM items").fetchone()[0])
+        except sqlite3.OperationalError:  # not migrated yet
+            return 0
+        finally:
+            db.close()
+
+    with serve(handler) as base:
+        write_sources(
+            root,
+            [
+                {"id": "src-a", "name": "A", "url": base + "/a", "language": "en"},
+                {"id": "src-b", "name": "B", "url": base + "/b", "language": "en"},
+            ],
+        )
+        run = spawn(["-m", "spark", "--root", str(root), "ingest"], tmp_path / "ingest.log")
+        try:
+            wait_for(lambda: saved_items() == 1, "source A to be saved")
+        finally:
+            run.kill()
+            run.wait()
+        with Store(database) as store:
+            (waiting,) = store.pending_item_keys()
+            assert waiting.source_id == "src-a" and store.source_state("src-b").last_fetch is None
+        answer_b.set()
+        report, data = _run(root)
+    items = {i.source_id: i for i in data["items"]}  # type: ignore[attr-defined]
+    assert items["src-a"].duplicate_of is None and items["src-b"].duplicate_of == items["src-a"].id
+    assert [(r.source_id, r.new, r.duplicates) for r in report.sources] == [  # type: ignore[attr-defined]
+        ("src-a", 0, 0),
+        ("src-b", 1, 1),
+    ]
+    with Store(database) as store:
+        assert store.pending_item_keys() == []

@@ -3,11 +3,7 @@ scheduler in a thread of the test process, and in a process of its own."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,8 +12,8 @@ from typing import Any
 import pytest
 
 from spark.schedule import SparkScheduler, run
+from tests.support.processes import wait_for
 
-REPO = Path(__file__).resolve().parents[2]
 RECORD = "tests.schedule.jobs_for_tests:record"
 SLOW = "tests.schedule.jobs_for_tests:slow"
 
@@ -33,17 +29,6 @@ def root(tmp_path: Path) -> Path:
     path = tmp_path / "newsletter"
     path.mkdir()
     return path
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-    """Poll CONDITION until it is true (bounded); fail naming WHAT otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 @contextmanager
@@ -81,16 +66,6 @@ def scheduler_thread(
         assert not thread.is_alive(), "the scheduler did not stop"
     if "error" in seen:
         raise seen["error"]
-
-
-def spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    """A real process from the repository root (so `tests.` job references import)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("SENDGRID_API_KEY", None)
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, *args], cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env
-        )
 
 
 def write_review(root: Path, issue: str, status: str, send_at: str | None) -> Path:

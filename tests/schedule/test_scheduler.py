@@ -19,15 +19,9 @@ from spark.config import load_settings
 from spark.errors import ConfigError
 from spark.schedule import SchedulerLock, SparkScheduler, schedule_status, status_table
 from spark.store import Store
-from tests.schedule.conftest import (
-    RECORD,
-    SLOW,
-    scheduler_thread,
-    spawn,
-    wait_for,
-    write_settings,
-)
+from tests.schedule.conftest import RECORD, SLOW, scheduler_thread, write_settings
 from tests.schedule.jobs_for_tests import lines
+from tests.support.processes import spawn, wait_for
 
 WATCHED = EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_ERROR
 
