@@ -1,8 +1,8 @@
 """bench/ingest: 300 sources x 50 entries from a loopback server with 100 ms latency.
 
 Prints wall time, items per second and peak memory (RSS of Spark's processes: the main
-one plus its parse workers, sampled from /proc; the feed server runs in its own process
-and is not counted) for (a) a cold run and (b) a run where every source answers 304,
+one, the fork server and its parse workers, sampled from /proc; the feed server runs in its
+own process and is not counted) for (a) a cold run and (b) a run where every source answers 304,
 against (c) baselines measured in the same run: a sequential `httpx.get` +
 `feedparser.parse` loop, and the bare `feedparser.parse` CPU time of the corpus.
 
@@ -141,7 +141,7 @@ def bare_parse_cpu(sources: int, entries: int) -> float:
 
 
 class PeakRSS:
-    """Peak of (this process + its children) resident memory, sampled from /proc."""
+    """Peak of (this process + all its descendants) resident memory, sampled from /proc."""
 
     def __init__(self, exclude: set[int]) -> None:
         self.exclude = exclude
@@ -157,19 +157,31 @@ class PeakRSS:
         except (OSError, ValueError, IndexError):
             return 0
 
-    def _children(self) -> list[int]:
-        pids: list[int] = []
-        for task in os.listdir(f"/proc/{os.getpid()}/task"):
+    def _descendants(self) -> list[int]:
+        """Children, grandchildren...: parse workers are forked by a fork server, itself
+        a child of this process."""
+        found: list[int] = []
+        todo = [os.getpid()]
+        while todo:
+            pid = todo.pop()
             try:
-                with open(f"/proc/{os.getpid()}/task/{task}/children") as f:
-                    pids += [int(p) for p in f.read().split()]
+                tasks = os.listdir(f"/proc/{pid}/task")
             except OSError:
-                pass
-        return [p for p in pids if p not in self.exclude]
+                continue
+            for task in tasks:
+                try:
+                    with open(f"/proc/{pid}/task/{task}/children") as f:
+                        kids = [int(p) for p in f.read().split()]
+                except OSError:
+                    continue
+                kids = [k for k in kids if k not in self.exclude]
+                found += kids
+                todo += kids
+        return found
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            total = self._rss(os.getpid()) + sum(self._rss(p) for p in self._children())
+            total = self._rss(os.getpid()) + sum(self._rss(p) for p in self._descendants())
             self.peak = max(self.peak, total)
             self._stop.wait(0.02)
 

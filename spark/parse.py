@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from typing import Any
 from urllib.parse import urljoin
 
@@ -271,11 +272,24 @@ def parse_executor(
     workers = workers or os.cpu_count() or 1
     if sources < POOL_MIN_SOURCES or workers < 2:
         return InlineExecutor()
-    # spawn: the parent runs an event loop and threads, which fork would copy half-done.
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-    for _ in range(workers):  # start every worker and its imports while the first answers travel
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(preload))
+    for _ in range(workers):  # start every worker while the first answers travel
         pool.submit(_preload, preload)
     return pool
+
+
+def _worker_context(preload: str) -> BaseContext:
+    """Workers forked from a fork server that has imported the parsing code once.
+
+    Forking the parent itself would copy its event loop and threads half-done; spawning
+    makes every worker of every run import everything again. The fork server is a clean,
+    single-threaded process started on first use and kept for the life of this one, so
+    the workers of later runs (the scheduler's) start in milliseconds."""
+    if "forkserver" not in get_all_start_methods():
+        return get_context("spawn")
+    context = get_context("forkserver")
+    context.set_forkserver_preload([preload])
+    return context
 
 
 def _preload(module: str) -> None:

@@ -3,8 +3,10 @@ story from two sources, remembered redirects, and the two commands."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -14,6 +16,7 @@ from click.testing import CliRunner
 from spark.cli import cli
 from spark.config import load_settings, load_sources
 from spark.ingest import ingest
+from spark.parse import POOL_MIN_SOURCES, parse_executor
 from spark.store import Store
 from tests.ingest.conftest import DATA, NOW, write_sources
 from tests.support.feeds import rss
@@ -269,3 +272,27 @@ def test_a_run_cut_short_keeps_finished_sources_and_the_next_run_checks_them(
     ]
     with Store(database) as store:
         assert store.pending_item_keys() == []
+
+
+def test_a_run_big_enough_for_parse_workers_stores_every_source(root: Path) -> None:
+    feeds = {
+        f"/f{n}": rss([{"title": f"Story {n} about reading programs in rural schools",
+                        "link": f"https://s{n}.example/story"}]).encode()
+        for n in range(POOL_MIN_SOURCES)
+    }  # fmt: skip
+    with serve(lambda req: reply(req, 200, feeds[req.path])) as base:
+        write_sources(root, [{"id": f"s{n}", "name": f"S{n}", "url": f"{base}/f{n}",
+                              "language": "en"} for n in range(POOL_MIN_SOURCES)])  # fmt: skip
+        report, data = _run(root)
+    assert [r.new for r in report.sources] == [1] * POOL_MIN_SOURCES  # type: ignore[attr-defined]
+    assert len(data["items"]) == POOL_MIN_SOURCES  # type: ignore[arg-type]
+
+
+def test_parse_workers_come_from_the_fork_server() -> None:
+    pool = parse_executor(POOL_MIN_SOURCES)
+    try:
+        assert isinstance(pool, ProcessPoolExecutor)
+        parents = {pool.submit(os.getppid).result(timeout=60) for _ in range(4)}
+    finally:
+        pool.shutdown()
+    assert os.getpid() not in parents  # forked by the server, not spawned by this process
