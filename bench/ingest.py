@@ -6,7 +6,7 @@ own process and is not counted) for (a) a cold run and (b) a run where every sou
 against (c) baselines measured in the same run: a sequential `httpx.get` +
 `feedparser.parse` loop, and the bare `feedparser.parse` CPU time of the corpus.
 
-    .venv/bin/python -m bench.ingest [--sources 300] [--entries 50] [--latency 0.1] [--repeat 3]
+    .venv/bin/python -m bench.ingest [--sources 300] [--entries 50] [--latency 0.1] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=300)
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.1)
-    parser.add_argument("--repeat", type=int, default=3, help="cold and all-304 runs (median)")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds (medians reported)")
     parser.add_argument(
         "--auto-every",
         type=int,

@@ -21,7 +21,6 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -35,7 +34,7 @@ from spark.errors import ConfigError, FetchError, Problem
 from spark.fetch import Fetched, fetch_source, make_client
 from spark.itemize import SourceItems, prepare_source
 from spark.models import Item, Source, SourceState
-from spark.parse import InlineExecutor, parse_executor
+from spark.parse import parse_executor
 from spark.store import ItemKey, Store
 
 Status = Literal["ok", "warning", "not modified", "failed", "waiting"]
@@ -348,13 +347,26 @@ async def _gather(
             to_fetch.append(source)
     total = len(sources)
     done = total - len(to_fetch)
-    executor: Executor = parse_executor(len(to_fetch))
-    fallback = InlineExecutor()
     semaphore = asyncio.Semaphore(settings.ingest.concurrency)
     loop = asyncio.get_running_loop()
+    # The parse workers start on a thread (the first run of a process starts their fork
+    # server, a tenth of a second): the first requests go out meanwhile.
+    pool = loop.run_in_executor(None, parse_executor, len(to_fetch))
+    in_process = False
+
+    async def parse(source: Source, fetched: Fetched) -> SourceItems:
+        nonlocal in_process
+        args = (source, fetched.content, fetched.headers, fetched.url, now,
+                settings.review.summary_chars, settings.default_language)  # fmt: skip
+        if not in_process:
+            try:
+                return await loop.run_in_executor(await pool, prepare_source, *args)
+            except (BrokenProcessPool, OSError):
+                in_process = True  # a worker died (out of memory?): carry on in-process
+        return prepare_source(*args)
 
     async def one(source: Source, client: httpx.AsyncClient) -> None:
-        nonlocal done, executor
+        nonlocal done
         state = states.get(source.id) or SourceState(source_id=source.id)
         try:
             async with semaphore:
@@ -369,13 +381,7 @@ async def _gather(
         else:
             parsed = SourceItems()
             if not fetched.not_modified:
-                args = (source, fetched.content, fetched.headers, fetched.url, now,
-                        settings.review.summary_chars, settings.default_language)  # fmt: skip
-                try:
-                    parsed = await loop.run_in_executor(executor, prepare_source, *args)
-                except BrokenProcessPool:
-                    executor = fallback  # a worker died (out of memory?): carry on in-process
-                    parsed = prepare_source(*args)
+                parsed = await parse(source, fetched)
             # The bytes are parsed: keep what the source's state needs, not 10 MB of feed.
             kept = replace(fetched, content=b"")
             record(source, Outcome(source.id, fetched=kept, parsed=parsed))
@@ -387,4 +393,4 @@ async def _gather(
         async with make_client(settings.ingest, transport) as client:
             await asyncio.gather(*(one(s, client) for s in to_fetch))
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        (await pool).shutdown(wait=True, cancel_futures=True)
