@@ -6,6 +6,7 @@ options and the translation of SparkError into messages and exit codes.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -14,9 +15,25 @@ import click
 from spark import __version__
 from spark.errors import SparkError
 
+# The verbs; each lives in `spark.cli.<verb>_cmd`, which registers itself on `cli`.
+VERBS: tuple[str, ...] = ("demo", "ingest", "review", "render", "archive", "send",
+                          "subscribers", "status", "schedule", "preview")  # fmt: skip
+
 
 class SparkGroup(click.Group):
-    """Turns Spark errors into plain messages and exit codes (0 ok, 1 partial, 2 bad input)."""
+    """Turns Spark errors into plain messages and exit codes (0 ok, 1 partial, 2 bad input).
+
+    A verb's module is imported when that verb is asked for: `spark ingest` does not load
+    the renderer, the mailer and the scheduler, and neither do its parse workers, which
+    import the command's main module when they start."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*VERBS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in VERBS and cmd_name not in self.commands:
+            importlib.import_module(f"spark.cli.{cmd_name}_cmd")
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -50,28 +67,3 @@ def cli(ctx: click.Context, root: Path) -> None:
 
 def main() -> None:
     cli(prog_name="spark")
-
-
-# Each verb's module registers itself on `cli` when imported.
-COMMAND_MODULES: tuple[str, ...] = (
-    "demo_cmd",
-    "ingest_cmd",
-    "review_cmd",
-    "render_cmd",
-    "archive_cmd",
-    "send_cmd",
-    "subscribers_cmd",
-    "status_cmd",
-    "schedule_cmd",
-    "preview_cmd",
-)
-
-
-def _register() -> None:
-    import importlib
-
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"spark.cli.{name}")
-
-
-_register()
