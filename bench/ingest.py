@@ -183,7 +183,7 @@ class PeakRSS:
         while not self._stop.is_set():
             total = self._rss(os.getpid()) + sum(self._rss(p) for p in self._descendants())
             self.peak = max(self.peak, total)
-            self._stop.wait(0.02)
+            self._stop.wait(0.05)  # memory moves slowly; sampling costs the run CPU
 
     def __enter__(self) -> PeakRSS:
         self._thread.start()

@@ -35,7 +35,8 @@ def title_words(title: str) -> frozenset[str]:
 def similar(a: frozenset[str], b: frozenset[str]) -> bool:
     if len(a) < MIN_WORDS or len(b) < MIN_WORDS:
         return False
-    return len(a & b) / len(a | b) >= SIMILARITY
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared) >= SIMILARITY  # Jaccard, without the union set
 
 
 _BANDS, _ROWS = 5, 3  # locality-sensitive hashing: 5 bands of 3 min-hashes each
