@@ -144,6 +144,12 @@ _UPSERT_ITEM = """INSERT INTO items (id, source_id, guid, url, canonical_url, ti
     WHERE items.content_hash != excluded.content_hash"""
 
 
+# A review candidate: not yet in an issue, not a duplicate, and checked for duplicates
+# (an ingest run saves its sources one by one and checks across them at the end).
+_CANDIDATE = """published_in IS NULL AND duplicate_of IS NULL
+    AND id NOT IN (SELECT item_id FROM dedupe_pending)"""
+
+
 class ItemKey(NamedTuple):
     """The few fields of a stored item that deduplication compares."""
 
@@ -383,7 +389,7 @@ class Store:
     def review_candidates(self, since: datetime | None) -> list[Item]:
         """Primary items not yet published in an issue, first seen or published at or
         after `since` (every unpublished primary item when `since` is None)."""
-        sql = "SELECT * FROM items WHERE published_in IS NULL AND duplicate_of IS NULL"
+        sql = f"SELECT * FROM items WHERE {_CANDIDATE}"
         args: list[object] = []
         if since is not None:
             sql += " AND (first_seen >= ? OR published >= ?)"
@@ -396,7 +402,7 @@ class Store:
         `items_by_id` then reads the few items that go into the file."""
         sql = (
             "SELECT id, source_id, title, summary_text, published, language, region FROM items "
-            "WHERE published_in IS NULL AND duplicate_of IS NULL"
+            f"WHERE {_CANDIDATE}"
         )
         args: list[object] = []
         if since is not None:

@@ -262,6 +262,7 @@ def test_a_run_cut_short_keeps_finished_sources_and_the_next_run_checks_them(
         with Store(database) as store:
             (waiting,) = store.pending_item_keys()
             assert waiting.source_id == "src-a" and store.source_state("src-b").last_fetch is None
+            assert store.review_candidate_keys(None) == []  # not offered before it is checked
         answer_b.set()
         report, data = _run(root)
     items = {i.source_id: i for i in data["items"]}  # type: ignore[attr-defined]
@@ -272,6 +273,7 @@ def test_a_run_cut_short_keeps_finished_sources_and_the_next_run_checks_them(
     ]
     with Store(database) as store:
         assert store.pending_item_keys() == []
+        assert [k.id for k in store.review_candidate_keys(None)] == [items["src-a"].id]
 
 
 def test_a_run_big_enough_for_parse_workers_stores_every_source(root: Path) -> None:
