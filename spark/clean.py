@@ -91,7 +91,10 @@ class _Sanitizer:
         base = getattr(self._base, "url", "")
         if not base:
             return None  # a relative link we cannot resolve: drop it
-        resolved = resolve_url(base, url.strip())
+        try:
+            resolved = resolve_url(base, url.strip())
+        except ValueError:  # "http://[oops/": not an address at all, dropped
+            return None
         return resolved if resolved.startswith(_RESOLVED_SCHEMES) else None
 
     def clean(self, fragment: str, base_url: str) -> str:
@@ -235,8 +238,11 @@ def _http_url(value: str | None, base: str) -> str | None:
     value = value.strip()
     # Most feed links are absolute already; resolving them would only re-assemble them.
     absolute = value[:8].lower().startswith(("http://", "https://"))
-    resolved = urljoin(base, value) if base and not absolute else value
-    parts = urlsplit(resolved)
+    try:
+        resolved = urljoin(base, value) if base and not absolute else value
+        parts = urlsplit(resolved)
+    except ValueError:  # "http://[oops/": not an address at all
+        return None
     if parts.scheme.lower() in ("http", "https") and parts.netloc:
         return resolved
     return None

@@ -358,12 +358,15 @@ async def _gather(
         nonlocal in_process
         args = (source, fetched.content, fetched.headers, fetched.url, now,
                 settings.review.summary_chars, settings.default_language)  # fmt: skip
-        if not in_process:
-            try:
-                return await loop.run_in_executor(await pool, prepare_source, *args)
-            except (BrokenProcessPool, OSError):
-                in_process = True  # a worker died (out of memory?): carry on in-process
-        return prepare_source(*args)
+        try:
+            if not in_process:
+                try:
+                    return await loop.run_in_executor(await pool, prepare_source, *args)
+                except (BrokenProcessPool, OSError):
+                    in_process = True  # a worker died (out of memory?): carry on in-process
+            return prepare_source(*args)
+        except Exception as exc:  # a parser bug fails this source, never the run
+            return SourceItems(error=f"the feed could not be read ({type(exc).__name__}: {exc})")
 
     async def one(source: Source, client: httpx.AsyncClient) -> None:
         nonlocal done

@@ -234,15 +234,21 @@ def parse_source(
     except Exception as exc:  # a parser bug must not stop the run; say what happened
         return ParseResult(error=f"the content could not be read ({type(exc).__name__}: {exc})")
     cleaned: list[CleanEntry] = []
-    dropped = 0
+    dropped = unreadable = 0
     for entry in parsed:
-        item = clean_entry(entry, base_url=base, now=now, summary_chars=summary_chars)
+        try:
+            item = clean_entry(entry, base_url=base, now=now, summary_chars=summary_chars)
+        except Exception:  # a cleaning bug costs one entry, not the source
+            unreadable += 1
+            continue
         if item is None:
             dropped += 1
             continue
         cleaned.append(item)
     if dropped:
         warnings.append(f"{dropped} entries had neither a title nor a link and were skipped")
+    if unreadable:
+        warnings.append(f"{unreadable} entries could not be read and were skipped")
     return ParseResult(tuple(cleaned), None, "; ".join(warnings) or None)
 
 

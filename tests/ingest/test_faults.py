@@ -122,6 +122,12 @@ def handler(req: BaseHTTPRequestHandler) -> None:
                       "pubDate": "the thirty-second of Smarch"}]  # fmt: skip
             reply(req, 200, rss(items).encode(), {"Content-Type": "application/rss+xml"})
             return
+        if path == "/bad-links":  # addresses that do not even parse ("Invalid IPv6 URL")
+            items = [{"title": "Broken link", "link": "http://[oops/x",
+                      "description": '<a href="http://[x/">a</a><img src="https://[::1">'},
+                     {"title": "Fine link", "link": "https://links.example/ok"}]  # fmt: skip
+            reply(req, 200, rss(items).encode(), {"Content-Type": "application/rss+xml"})
+            return
         if path == "/good":
             reply(req, 200, rss(GOOD_ITEMS).encode(), {"Content-Type": "application/rss+xml"})
             return
@@ -142,7 +148,8 @@ FAULTS = {
     "huge": "/huge", "huge-unsized": "/huge-unsized",
 }  # fmt: skip
 DEGRADED = {"truncated": "/truncated", "wrong-encoding": "/wrong-encoding",
-            "no-link-title": "/no-link-title", "bad-dates": "/bad-dates"}  # fmt: skip
+            "no-link-title": "/no-link-title", "bad-dates": "/bad-dates",
+            "bad-links": "/bad-links"}  # fmt: skip
 HEALTHY = {"good": "/good", "good-gzip": "/good-gzip"}
 
 
@@ -202,6 +209,9 @@ def test_one_run_survives_every_fault(root: Path, server: str) -> None:
     dated = {i.url: i for i in items if i.source_id == "bad-dates"}
     assert len(dated) == 2 and all(i.published == NOW for i in dated.values())
     assert "dates Spark cannot read" in (states["bad-dates"].last_error or "")
+    linked = {i.title: i for i in items if i.source_id == "bad-links"}
+    assert linked["Fine link"].url == "https://links.example/ok"
+    assert "[" not in linked["Broken link"].url + linked["Broken link"].summary_html
 
     # Healthy sources are fully ingested in the same run.
     assert by_id["good"].new == len(GOOD_ITEMS) and by_id["good"].status == "ok"
