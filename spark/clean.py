@@ -46,6 +46,7 @@ _CLEAN_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')  # a tag as nh3 writes it
 _IMG_SRC = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)"')
 # Links within the same site ("/more/12", "/img/1.jpg") are most of a feed's relative URLs.
 _ORIGIN = re.compile(r"(https?)://([A-Za-z0-9.:-]+)(?=[/?#]|\Z)", re.ASCII | re.IGNORECASE)
+_URL_BREAKS = frozenset("\t\r\n")
 _ROOT_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(?=[?#]|\Z)", re.ASCII)
 
 
@@ -115,7 +116,8 @@ def resolve_url(base: str, url: str) -> str:
     """`urljoin(base, url)`, without its two URL parses for the common case of a path from
     the root of the same site with no dot segments ("/img/1.jpg")."""
     path = _ROOT_PATH.match(url)
-    if path is not None and "/." not in path.group():
+    # urljoin deletes tabs and line breaks anywhere in the address: leave those to it.
+    if path is not None and "/." not in path.group() and not _URL_BREAKS.intersection(url):
         origin = _ORIGIN.match(base)
         if origin is not None:
             return f"{origin[1].lower()}://{origin[2]}{url}"

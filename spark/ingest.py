@@ -34,7 +34,7 @@ from spark.errors import ConfigError, FetchError, Problem
 from spark.fetch import Fetched, fetch_source, make_client
 from spark.itemize import SourceItems, prepare_source
 from spark.models import Item, Source, SourceState
-from spark.parse import parse_executor
+from spark.parse import parse_executor, unreadable
 from spark.store import ItemKey, Store
 
 Status = Literal["ok", "warning", "not modified", "failed", "waiting"]
@@ -44,7 +44,7 @@ ProgressCallback = Callable[[str, int, int], None]  # (source id, done, total)
 
 @dataclass(frozen=True)
 class Outcome:
-    """What fetching and parsing one source gave (input of the pure `decide`)."""
+    """What fetching and parsing one source gave (input of the pure `plan_source`)."""
 
     source_id: str
     fetched: Fetched | None = None
@@ -105,7 +105,7 @@ class SourcePlan:
     report: SourceReport
 
 
-# --------------------------------------------------------------------------- decide (pure)
+# --------------------------------------------------------------------------- decisions (pure)
 
 
 def plan_source(
@@ -285,18 +285,21 @@ def ingest(
     started = time.perf_counter()
     chosen = select_sources(sources, only)
     states = store.source_states()
-    left_waiting = store.pending_item_keys()  # by a run that was cut short
-    waiting_ids = {key.id for key in left_waiting}
-    stored: list[ItemKey] | None = None  # read when the first source brings items
+    stored: list[ItemKey] | None = None  # read when first needed: never in an all-304 run
     stored_ids: dict[tuple[str, str], str] = {}
     plans: dict[str, SourcePlan] = {}
 
-    def record(source: Source, outcome: Outcome) -> None:
+    def stored_keys() -> list[ItemKey]:
         nonlocal stored, stored_ids
-        items = outcome.parsed.items if outcome.parsed is not None else ()
-        if items and stored is None:
+        if stored is None:  # before this run saves anything
             stored = store.item_keys(since=now - DEDUPE_WINDOW)
             stored_ids = stored_ids_by_url(stored)
+        return stored
+
+    def record(source: Source, outcome: Outcome) -> None:
+        items = outcome.parsed.items if outcome.parsed is not None else ()
+        if items:
+            stored_keys()
         ids = [stored_ids.get((source.id, i.canonical_url), i.id) for i in items]
         state = states.get(source.id) or SourceState(source_id=source.id)
         plan = plan_source(source, outcome, state, store.item_hashes(ids), stored_ids, now)
@@ -305,23 +308,19 @@ def ingest(
 
     asyncio.run(_gather(settings, chosen, states, now, transport, record, on_progress))
 
-    candidates = [c for plan in plans.values() for c in plan.new]
-    if left_waiting:
-        fresh = {c.id for c in candidates}
-        candidates += [
-            Candidate(k.id, k.source_id, k.canonical_url, title_key(k.title), k.published)
-            for k in left_waiting
-            if k.id not in fresh
-        ]
+    fresh = [c for plan in plans.values() for c in plan.new]
+    waiting = store.pending_ids()  # this run's new items, and any a cut-short run left
+    left = store.pending_item_keys(waiting - {c.id for c in fresh})  # as they are now
+    candidates = fresh + [
+        Candidate(k.id, k.source_id, k.canonical_url, title_key(k.title), k.published) for k in left
+    ]
     duplicates: dict[str, str] = {}
     if candidates:
-        if stored is None:
-            stored = store.item_keys(since=now - DEDUPE_WINDOW)
-        checked = [key for key in stored if key.id not in waiting_ids]
+        checked = [key for key in stored_keys() if key.id not in waiting]
         order = {s.id: n for n, s in enumerate(sources)}
         duplicates = find_duplicates(candidates, checked, order)
         store.finish_dedupe(duplicates, [c.id for c in candidates])
-    per_source = Counter(c.source_id for c in candidates if c.id in duplicates)
+    per_source = Counter(c.source_id for c in fresh if c.id in duplicates)  # this run's only
     reports = tuple(
         replace(plans[s.id].report, duplicates=per_source[s.id]) for s in chosen if s.id in plans
     )
@@ -362,11 +361,11 @@ async def _gather(
             if not in_process:
                 try:
                     return await loop.run_in_executor(await pool, prepare_source, *args)
-                except (BrokenProcessPool, OSError):
+                except BrokenProcessPool:
                     in_process = True  # a worker died (out of memory?): carry on in-process
             return prepare_source(*args)
         except Exception as exc:  # a parser bug fails this source, never the run
-            return SourceItems(error=f"the feed could not be read ({type(exc).__name__}: {exc})")
+            return SourceItems(error=unreadable(exc))
 
     async def one(source: Source, client: httpx.AsyncClient) -> None:
         nonlocal done
@@ -393,7 +392,12 @@ async def _gather(
             on_progress(source.id, done, total)
 
     try:
-        async with make_client(settings.ingest, transport) as client:
-            await asyncio.gather(*(one(s, client) for s in to_fetch))
+        # A task group: should saving a source fail (the database locked for 30 s), the
+        # other fetches stop at once instead of being recorded as failures.
+        async with make_client(settings.ingest, transport) as client, asyncio.TaskGroup() as group:
+            for source in to_fetch:
+                group.create_task(one(source, client))
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
     finally:
         (await pool).shutdown(wait=True, cancel_futures=True)

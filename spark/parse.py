@@ -88,7 +88,7 @@ def parse_feed(
     base = url
     feed_link = feed.get("link")
     if feed_link and (not url or url.startswith("file:")):
-        base = urljoin(url, feed_link) if url and not url.startswith("file:") else feed_link
+        base = feed_link  # read from a file (the demo): links are relative to the site
     language = (feed.get("language") or "")[:2].lower() or None
     entries = [_entry(e, language) for e in d.entries]
     unreadable = sum(
@@ -102,6 +102,14 @@ def parse_feed(
             "they are dated when Spark first saw them"
         )
     return entries, base, warnings
+
+
+def _join(base: str, ref: str) -> str | None:
+    """`urljoin`, or None for an address that does not even parse ("http://[oops/")."""
+    try:
+        return urljoin(base, ref)
+    except ValueError:
+        return None
 
 
 def _bozo_words(exc: Any) -> str:
@@ -160,7 +168,7 @@ def parse_page(content: bytes, selectors: PageSelectors, url: str) -> list[Parse
 
     soup = BeautifulSoup(content, "lxml")
     base_tag = soup.find("base", href=True)
-    base = urljoin(url, str(base_tag["href"])) if base_tag else url
+    base = (_join(url, str(base_tag["href"])) if base_tag else None) or url
     try:
         blocks = soup.select(selectors.item)
     except Exception as exc:  # soupsieve raises its own SelectorSyntaxError
@@ -175,7 +183,7 @@ def parse_page(content: bytes, selectors: PageSelectors, url: str) -> list[Parse
         if link_el is not None:
             anchor = link_el if link_el.name == "a" else link_el.find("a", href=True)
             if anchor is not None and anchor.get("href"):
-                href = urljoin(base, str(anchor["href"]))
+                href = _join(base, str(anchor["href"]))
         published = None
         if selectors.date:
             date_el = block.select_one(selectors.date)
@@ -187,6 +195,7 @@ def parse_page(content: bytes, selectors: PageSelectors, url: str) -> list[Parse
             summary_el = block.select_one(selectors.summary)
             summary = summary_el.decode_contents() if summary_el is not None else None
         img = block.find("img", src=True)
+        image = _join(base, str(img["src"])) if img is not None else None
         entries.append(
             ParsedEntry(
                 guid=href,
@@ -197,7 +206,7 @@ def parse_page(content: bytes, selectors: PageSelectors, url: str) -> list[Parse
                 published=published,
                 updated=None,
                 author=None,
-                image_urls=(urljoin(base, str(img["src"])),) if img is not None else (),
+                image_urls=(image,) if image else (),
             )
         )
     if not blocks:
@@ -210,6 +219,11 @@ def parse_page(content: bytes, selectors: PageSelectors, url: str) -> list[Parse
 
 
 # --------------------------------------------------------------------------- one source
+
+
+def unreadable(exc: Exception) -> str:
+    """The plain error of a source whose content made the parser itself fail."""
+    return f"the content could not be read ({type(exc).__name__}: {exc})"
 
 
 def parse_source(
@@ -232,14 +246,14 @@ def parse_source(
     except FeedParseError as exc:
         return ParseResult(error=exc.message)
     except Exception as exc:  # a parser bug must not stop the run; say what happened
-        return ParseResult(error=f"the content could not be read ({type(exc).__name__}: {exc})")
+        return ParseResult(error=unreadable(exc))
     cleaned: list[CleanEntry] = []
-    dropped = unreadable = 0
+    dropped = failed = 0
     for entry in parsed:
         try:
             item = clean_entry(entry, base_url=base, now=now, summary_chars=summary_chars)
         except Exception:  # a cleaning bug costs one entry, not the source
-            unreadable += 1
+            failed += 1
             continue
         if item is None:
             dropped += 1
@@ -247,8 +261,8 @@ def parse_source(
         cleaned.append(item)
     if dropped:
         warnings.append(f"{dropped} entries had neither a title nor a link and were skipped")
-    if unreadable:
-        warnings.append(f"{unreadable} entries could not be read and were skipped")
+    if failed:
+        warnings.append(f"{failed} entries could not be read and were skipped")
     return ParseResult(tuple(cleaned), None, "; ".join(warnings) or None)
 
 
@@ -274,13 +288,17 @@ class InlineExecutor(Executor):
 def parse_executor(
     sources: int, workers: int | None = None, *, preload: str = "spark.itemize"
 ) -> Executor:
-    """A process pool over every core when the run is big enough, else inline."""
+    """A process pool over every core when the run is big enough, else inline. Never
+    raises: when processes cannot be started, the work runs inline."""
     workers = workers or os.cpu_count() or 1
     if sources < POOL_MIN_SOURCES or workers < 2:
         return InlineExecutor()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(preload))
-    for _ in range(workers):  # start every worker while the first answers travel
-        pool.submit(_preload, preload)
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(preload))
+        for _ in range(workers):  # start every worker while the first answers travel
+            pool.submit(_preload, preload)
+    except Exception:  # no processes here (no semaphores, a process limit): parse inline
+        return InlineExecutor()
     return pool
 
 

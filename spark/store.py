@@ -150,6 +150,9 @@ _CANDIDATE = """published_in IS NULL AND duplicate_of IS NULL
     AND id NOT IN (SELECT item_id FROM dedupe_pending)"""
 
 
+_ITEM_KEY = "items.id, source_id, canonical_url, title, published, duplicate_of"
+
+
 class ItemKey(NamedTuple):
     """The few fields of a stored item that deduplication compares."""
 
@@ -296,12 +299,12 @@ class Store:
 
     def save_items(self, items: Iterable[Item]) -> int:
         """Insert new items and update changed ones; returns how many rows changed."""
-        rows = [_item_row(i) for i in items]
-        if not rows:
+        items = list(items)
+        if not items:
             return 0
         with self.transaction() as db:
             before = db.total_changes
-            db.executemany(_UPSERT_ITEM, rows)
+            _upsert_items(db, items)
             return db.total_changes - before
 
     def items(self, *, since: datetime | None = None, unpublished: bool = False) -> list[Item]:
@@ -333,11 +336,11 @@ class Store:
     def item_keys(self, *, since: datetime) -> list[ItemKey]:
         """What deduplication needs of the items first seen or published since `since`."""
         rows = self.db.execute(
-            """SELECT id, source_id, canonical_url, title, published, duplicate_of FROM items
-               WHERE first_seen >= ? OR published >= ? ORDER BY first_seen, id""",
+            f"""SELECT {_ITEM_KEY} FROM items
+                WHERE first_seen >= ? OR published >= ? ORDER BY first_seen, id""",
             (_ts(since), _ts(since)),
         )
-        return [ItemKey(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5]) for r in rows]
+        return _item_keys(rows)
 
     def save_source_result(
         self, items: Sequence[Item], state: SourceState | None, pending: Sequence[str]
@@ -348,7 +351,7 @@ class Store:
             return
         with self.transaction() as db:
             if items:
-                db.executemany(_UPSERT_ITEM, [_item_row(i) for i in items])
+                _upsert_items(db, items)
             if pending:
                 db.executemany(
                     "INSERT OR IGNORE INTO dedupe_pending (item_id) VALUES (?)",
@@ -357,13 +360,27 @@ class Store:
             if state is not None:
                 self.save_source_state(state)
 
-    def pending_item_keys(self) -> list[ItemKey]:
-        """The items still waiting for the cross-source duplicate check."""
-        rows = self.db.execute(
-            """SELECT id, source_id, canonical_url, title, published, duplicate_of FROM items
-               JOIN dedupe_pending ON dedupe_pending.item_id = items.id ORDER BY id"""
-        )
-        return [ItemKey(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5]) for r in rows]
+    def pending_ids(self) -> set[str]:
+        """The ids of the items still waiting for the cross-source duplicate check."""
+        return {r[0] for r in self.db.execute("SELECT item_id FROM dedupe_pending")}
+
+    def pending_item_keys(self, ids: Iterable[str] | None = None) -> list[ItemKey]:
+        """What deduplication needs of the items waiting for the check (of those in `ids`,
+        when given)."""
+        wanted = sorted(self.pending_ids() if ids is None else ids)
+        keys: list[ItemKey] = []
+        for start in range(0, len(wanted), 500):  # under SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            keys += _item_keys(
+                self.db.execute(
+                    f"""SELECT {_ITEM_KEY} FROM items JOIN dedupe_pending
+                        ON dedupe_pending.item_id = items.id
+                        WHERE items.id IN ({marks}) ORDER BY items.id""",
+                    chunk,
+                )
+            )
+        return keys
 
     def finish_dedupe(self, duplicates: Mapping[str, str], checked: Iterable[str]) -> None:
         """Mark each duplicate (id -> the original's id) and clear the checked items."""
@@ -687,6 +704,14 @@ def _state(row: sqlite3.Row) -> SourceState:
         retry_after=_dt(row["retry_after"]),
         items_total=row["items_total"],
     )
+
+
+def _item_keys(rows: Iterable[sqlite3.Row]) -> list[ItemKey]:
+    return [ItemKey(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5]) for r in rows]
+
+
+def _upsert_items(db: sqlite3.Connection, items: Iterable[Item]) -> None:
+    db.executemany(_UPSERT_ITEM, [_item_row(i) for i in items])
 
 
 def _item_row(i: Item) -> tuple[object, ...]:

@@ -74,6 +74,19 @@ def test_page_source_is_read_with_selectors_and_cleaned() -> None:
     assert "javascript" not in str(entries[1]) and "onclick" not in str(entries[1])
 
 
+def test_addresses_that_do_not_parse_are_left_out_not_fatal() -> None:
+    page = (b'<base href="http://[bad/"><ul><li class="post"><a class="more" href="http://[x/">'
+            b'<span class="post-title">One</span></a><img src="http://[y"></li>'
+            b'<li class="post"><a class="more" href="/two"><span class="post-title">Two</span>'
+            b"</a></li></ul>")  # fmt: skip
+    result = parse_source("page", SELECTORS, page, {}, "https://s.example/news/", NOW, 200)
+    assert result.error is None
+    assert [(e.title, e.url, e.image_url) for e in result.entries] == [
+        ("One", "https://s.example/news/", None),  # no usable link: the page it came from
+        ("Two", "https://s.example/two", None),
+    ]
+
+
 def test_html_instead_of_a_feed_is_named_plainly() -> None:
     result = parse_source("feed", None, (DATA / "listing.html").read_bytes(), {}, "", NOW, 200)
     assert result.error is not None and "web page (HTML), not a feed" in result.error
@@ -176,7 +189,7 @@ _RELATIVE = st.lists(
 ).map("".join) | st.builds(
     lambda segments, rest: "/" + "/".join(segments) + rest,  # paths from the site's root
     st.lists(st.sampled_from(["img", "1.jpg", "a-b", "%2F", ".", "..", "a.b", ""]), max_size=3),
-    st.sampled_from(["", "?q=1", "#f", "?a=/./b"]),
+    st.sampled_from(["", "?q=1", "#f", "?a=/./b", "?q=a\tb", "#f\nx", "?\r"]),
 )
 
 
