@@ -92,11 +92,8 @@ class _Sanitizer:
         base = getattr(self._base, "url", "")
         if not base:
             return None  # a relative link we cannot resolve: drop it
-        try:
-            resolved = resolve_url(base, url.strip())
-        except ValueError:  # "http://[oops/": not an address at all, dropped
-            return None
-        return resolved if resolved.startswith(_RESOLVED_SCHEMES) else None
+        resolved = resolve_url(base, url.strip())
+        return resolved if resolved and resolved.startswith(_RESOLVED_SCHEMES) else None
 
     def clean(self, fragment: str, base_url: str) -> str:
         self._base.url = base_url
@@ -112,8 +109,9 @@ class _Sanitizer:
 _SANITIZER = _Sanitizer()
 
 
-def resolve_url(base: str, url: str) -> str:
-    """`urljoin(base, url)`, without its two URL parses for the common case of a path from
+def resolve_url(base: str, url: str) -> str | None:
+    """`urljoin(base, url)`, or None for an address that does not even parse
+    ("http://[oops/"). Without urljoin's two URL parses for the common case of a path from
     the root of the same site with no dot segments ("/img/1.jpg")."""
     path = _ROOT_PATH.match(url)
     # urljoin deletes tabs and line breaks anywhere in the address: leave those to it.
@@ -121,7 +119,10 @@ def resolve_url(base: str, url: str) -> str:
         origin = _ORIGIN.match(base)
         if origin is not None:
             return f"{origin[1].lower()}://{origin[2]}{url}"
-    return urljoin(base, url)  # gives the scheme in lower case
+    try:
+        return urljoin(base, url)  # gives the scheme in lower case
+    except ValueError:
+        return None
 
 
 def sanitize_html(fragment: str, base_url: str = "") -> str:
@@ -240,8 +241,10 @@ def _http_url(value: str | None, base: str) -> str | None:
     value = value.strip()
     # Most feed links are absolute already; resolving them would only re-assemble them.
     absolute = value[:8].lower().startswith(("http://", "https://"))
+    resolved = resolve_url(base, value) if base and not absolute else value
+    if resolved is None:
+        return None
     try:
-        resolved = urljoin(base, value) if base and not absolute else value
         parts = urlsplit(resolved)
     except ValueError:  # "http://[oops/": not an address at all
         return None

@@ -18,12 +18,11 @@ from datetime import UTC, datetime
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from typing import Any
-from urllib.parse import urljoin
 
 import feedparser
 from feedparser.datetimes import _parse_date
 
-from spark.clean import CleanEntry, clean_entry
+from spark.clean import CleanEntry, clean_entry, resolve_url
 from spark.errors import FeedParseError
 from spark.models import PageSelectors, ParsedEntry
 
@@ -104,14 +103,6 @@ def parse_feed(
     return entries, base, warnings
 
 
-def _join(base: str, ref: str) -> str | None:
-    """`urljoin`, or None for an address that does not even parse ("http://[oops/")."""
-    try:
-        return urljoin(base, ref)
-    except ValueError:
-        return None
-
-
 def _bozo_words(exc: Any) -> str:
     if exc is None:
         return ""
@@ -168,7 +159,7 @@ def parse_page(content: bytes, selectors: PageSelectors, url: str) -> list[Parse
 
     soup = BeautifulSoup(content, "lxml")
     base_tag = soup.find("base", href=True)
-    base = (_join(url, str(base_tag["href"])) if base_tag else None) or url
+    base = (resolve_url(url, str(base_tag["href"])) if base_tag else None) or url
     try:
         blocks = soup.select(selectors.item)
     except Exception as exc:  # soupsieve raises its own SelectorSyntaxError
@@ -183,7 +174,7 @@ def parse_page(content: bytes, selectors: PageSelectors, url: str) -> list[Parse
         if link_el is not None:
             anchor = link_el if link_el.name == "a" else link_el.find("a", href=True)
             if anchor is not None and anchor.get("href"):
-                href = _join(base, str(anchor["href"]))
+                href = resolve_url(base, str(anchor["href"]))
         published = None
         if selectors.date:
             date_el = block.select_one(selectors.date)
@@ -195,7 +186,7 @@ def parse_page(content: bytes, selectors: PageSelectors, url: str) -> list[Parse
             summary_el = block.select_one(selectors.summary)
             summary = summary_el.decode_contents() if summary_el is not None else None
         img = block.find("img", src=True)
-        image = _join(base, str(img["src"])) if img is not None else None
+        image = resolve_url(base, str(img["src"])) if img is not None else None
         entries.append(
             ParsedEntry(
                 guid=href,
