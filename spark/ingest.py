@@ -204,7 +204,6 @@ def _report(source: Source, outcome: Outcome, c: Mapping[str, int]) -> SourceRep
         updated=c.get("updated", 0),
         unchanged=c.get("unchanged", 0),
         filtered=c.get("filtered", 0),
-        duplicates=c.get("duplicates", 0),
         message=message,
     )
 
